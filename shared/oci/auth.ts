@@ -1,0 +1,208 @@
+/**
+ * Registry authentication: anonymous, Basic, and the Docker/OCI bearer token flow. The first
+ * request pings `/v2/` to learn the challenge; bearer tokens are fetched per set of scopes and
+ * cached until shortly before they expire; a 401 refreshes once with the scopes it names.
+ */
+import { request } from 'undici';
+import { z } from 'zod';
+import { CrossdockError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { challengeScopes, parseChallenges, type Challenge } from './challenge.ts';
+import type { RegistryOptions } from './registry-options.ts';
+import { RegistryError, RegistryUnreachableError, isTlsVerificationError } from './registry-error.ts';
+import type { Transport } from './transport.ts';
+
+const TokenResponse = z.looseObject({
+  token: z.string().optional(),
+  access_token: z.string().optional(),
+  expires_in: z.number().optional(),
+  issued_at: z.string().optional(),
+});
+
+/** The token spec's minimum lifetime when a server does not say. */
+const DEFAULT_TOKEN_LIFETIME_S = 60;
+const EXPIRY_MARGIN_MS = 10_000;
+
+export class AuthError extends CrossdockError {
+  constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super('REGISTRY_AUTH_FAILED', message, { retryable: options.retryable ?? false, cause: options.cause });
+  }
+}
+
+interface CachedToken {
+  value: Promise<string>;
+  expiresAt: number;
+}
+
+type Scheme = { kind: 'none' } | { kind: 'basic' } | { kind: 'bearer'; realm: string; service: string | undefined };
+
+export interface AuthenticatorOptions {
+  credentials: Pick<RegistryOptions, 'username' | 'password' | 'identityToken'>;
+  userAgent: string;
+  logger: Logger;
+  now?: () => number;
+}
+
+export class Authenticator {
+  readonly #transport: Transport;
+  readonly #options: AuthenticatorOptions;
+  readonly #tokens = new Map<string, CachedToken>();
+  #scheme: Promise<Scheme> | undefined;
+  /** Scopes the registry asked for beyond ours (e.g. Docker Hub adds some); kept for later tokens. */
+  readonly #extraScopes = new Set<string>();
+
+  constructor(transport: Transport, options: AuthenticatorOptions) {
+    this.#transport = transport;
+    this.#options = options;
+  }
+
+  /** The Authorization header value for a request needing `scopes`, or undefined (anonymous). */
+  async authorization(scopes: string[], signal?: AbortSignal): Promise<string | undefined> {
+    const scheme = await this.#learnScheme(signal);
+    switch (scheme.kind) {
+      case 'none':
+        return undefined;
+      case 'basic':
+        return this.#basic();
+      case 'bearer':
+        return `Bearer ${await this.#token(scheme, scopes, signal)}`;
+    }
+  }
+
+  /**
+   * A request came back 401: learn from its challenge and forget the token it used.
+   * Returns false when nothing could change the outcome (no credentials for a Basic realm).
+   */
+  async refresh(wwwAuthenticate: string | string[] | undefined, scopes: string[]): Promise<boolean> {
+    const challenge = pickChallenge(parseChallenges(wwwAuthenticate));
+    if (!challenge) return false;
+    const scheme = schemeOf(challenge);
+    this.#scheme = Promise.resolve(scheme);
+    if (scheme.kind === 'basic') return this.#basic() !== undefined;
+    if (scheme.kind === 'bearer') {
+      for (const scope of challengeScopes(challenge)) if (!scopes.includes(scope)) this.#extraScopes.add(scope);
+      this.#tokens.delete(this.#key(scopes));
+      return true;
+    }
+    return false;
+  }
+
+  #learnScheme(signal?: AbortSignal): Promise<Scheme> {
+    this.#scheme ??= this.#ping(signal).catch((error) => {
+      this.#scheme = undefined;
+      throw error;
+    });
+    return this.#scheme;
+  }
+
+  async #ping(signal?: AbortSignal): Promise<Scheme> {
+    const origin = await this.#transport.origin();
+    let res;
+    try {
+      res = await request(`${origin}/v2/`, {
+        dispatcher: this.#transport.dispatcher,
+        method: 'GET',
+        headers: { 'user-agent': this.#options.userAgent },
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      throw new RegistryUnreachableError(`ping ${this.#transport.registry}`, error, !isTlsVerificationError(error));
+    }
+    await res.body.dump();
+    if (res.statusCode === 401) {
+      const challenge = pickChallenge(parseChallenges(res.headers['www-authenticate']));
+      return challenge ? schemeOf(challenge) : { kind: 'basic' };
+    }
+    if (res.statusCode >= 500 || res.statusCode === 429) {
+      throw new RegistryError(`ping ${this.#transport.registry}`, res.statusCode);
+    }
+    // 200, or a registry without a /v2/ ping (some answer 404): start anonymous and learn on 401.
+    return { kind: 'none' };
+  }
+
+  #basic(): string | undefined {
+    const { username, password } = this.#options.credentials;
+    if (username === undefined) return undefined;
+    return 'Basic ' + Buffer.from(`${username}:${password ?? ''}`).toString('base64');
+  }
+
+  #key(scopes: string[]): string {
+    return [...new Set([...scopes, ...this.#extraScopes])].sort().join(' ');
+  }
+
+  #token(scheme: Extract<Scheme, { kind: 'bearer' }>, scopes: string[], signal?: AbortSignal): Promise<string> {
+    const key = this.#key(scopes);
+    const now = (this.#options.now ?? Date.now)();
+    const cached = this.#tokens.get(key);
+    if (cached && cached.expiresAt > now) return cached.value;
+    const entry: CachedToken = { value: Promise.resolve(''), expiresAt: Number.POSITIVE_INFINITY };
+    entry.value = this.#fetchToken(scheme, key.split(' ').filter(Boolean), signal).then(
+      ({ token, lifetimeMs }) => {
+        entry.expiresAt = (this.#options.now ?? Date.now)() + Math.max(0, lifetimeMs - EXPIRY_MARGIN_MS);
+        return token;
+      },
+      (error) => {
+        this.#tokens.delete(key);
+        throw error;
+      },
+    );
+    this.#tokens.set(key, entry);
+    return entry.value;
+  }
+
+  async #fetchToken(scheme: Extract<Scheme, { kind: 'bearer' }>, scopes: string[], signal?: AbortSignal): Promise<{ token: string; lifetimeMs: number }> {
+    const { username, password, identityToken } = this.#options.credentials;
+    const url = new URL(scheme.realm);
+    const headers: Record<string, string> = { 'user-agent': this.#options.userAgent };
+    let method: 'GET' | 'POST' = 'GET';
+    let body: string | undefined;
+    if (identityToken) {
+      // OAuth2 refresh-token grant (docker/distribution docs: oauth.md).
+      method = 'POST';
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: identityToken, client_id: 'crossdock' });
+      if (scheme.service) form.set('service', scheme.service);
+      for (const scope of scopes) form.append('scope', scope);
+      body = form.toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else {
+      if (scheme.service) url.searchParams.set('service', scheme.service);
+      for (const scope of scopes) url.searchParams.append('scope', scope);
+      if (username !== undefined) headers.authorization = 'Basic ' + Buffer.from(`${username}:${password ?? ''}`).toString('base64');
+    }
+    const what = `token for ${this.#transport.registry} (${scopes.join(' ') || 'no scope'})`;
+    let res;
+    try {
+      res = await request(url, { dispatcher: this.#transport.dispatcher, method, headers, ...(body ? { body } : {}), ...(signal ? { signal } : {}) });
+    } catch (error) {
+      throw new RegistryUnreachableError(what, error, !isTlsVerificationError(error));
+    }
+    const text = await res.body.text();
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      throw new AuthError(`${what}: token server refused the ${username !== undefined || identityToken ? 'credentials' : 'anonymous request'} (${res.statusCode})`);
+    }
+    if (res.statusCode !== 200) throw new RegistryError(what, res.statusCode);
+    let parsed;
+    try {
+      parsed = TokenResponse.safeParse(JSON.parse(text));
+    } catch {
+      parsed = undefined;
+    }
+    const token = parsed?.success ? (parsed.data.token ?? parsed.data.access_token) : undefined;
+    if (!token) throw new AuthError(`${what}: token server answered without a token`);
+    const lifetimeS = parsed!.data!.expires_in && parsed!.data!.expires_in > 0 ? parsed!.data!.expires_in : DEFAULT_TOKEN_LIFETIME_S;
+    this.#options.logger.debug('token issued', { registry: this.#transport.registry, scopes, expires_in: lifetimeS });
+    return { token, lifetimeMs: lifetimeS * 1000 };
+  }
+}
+
+function pickChallenge(challenges: Challenge[]): Challenge | undefined {
+  return challenges.find((c) => c.scheme === 'bearer' && c.params.realm) ?? challenges.find((c) => c.scheme === 'basic');
+}
+
+function schemeOf(challenge: Challenge): Scheme {
+  if (challenge.scheme === 'bearer' && challenge.params.realm) {
+    return { kind: 'bearer', realm: challenge.params.realm, service: challenge.params.service };
+  }
+  if (challenge.scheme === 'basic') return { kind: 'basic' };
+  return { kind: 'none' };
+}

@@ -1,0 +1,225 @@
+/**
+ * One registry, layered like go-containerregistry's transport: base transport (undici Agent)
+ * → retry (backoff, Retry-After, per-host pacing, deadline) → auth (challenge, token per scope,
+ * one refresh on 401) → redirects for GETs (Authorization never crosses to another host).
+ */
+import { Readable } from 'node:stream';
+import { Agent, request, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import { CrossdockError } from '../errors.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { Authenticator } from './auth.ts';
+import { RegistryDirectory, type RegistryOptions } from './registry-options.ts';
+import { RegistryError, RegistryUnreachableError, isTlsVerificationError } from './registry-error.ts';
+import { DEFAULT_RETRY_POLICY, HostBackoff, parseRetryAfter, realSleep, retry, sleepWithinDeadline, type RetryPolicy, type Sleep } from './retry.ts';
+import { createTransport, type Transport } from './transport.ts';
+
+export const USER_AGENT = 'crossdock/0.1';
+const MAX_REDIRECTS = 5;
+const MAX_ERROR_BODY = 64 * 1024;
+
+export type HttpMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface CallOptions {
+  /** Epoch milliseconds; no retry sleeps or starts past it. */
+  deadline?: number;
+  signal?: AbortSignal;
+}
+
+export interface RegistryRequest extends CallOptions {
+  method: HttpMethod;
+  /** Path under the origin, `/v2/...`, or an absolute URL the registry gave us (upload Location). */
+  path: string;
+  headers?: Record<string, string>;
+  /** A Buffer is replayable; a stream is sent once and never retried by the transport. */
+  body?: Buffer | string | Readable;
+  /** Token scopes the request needs, e.g. `repository:library/alpine:pull`. */
+  scopes: string[];
+  /** Status codes the caller handles; any other becomes a RegistryError. */
+  expect: number[];
+  /** Names the operation in errors: `GET manifest library/alpine:3`. */
+  what: string;
+  followRedirects?: boolean;
+}
+
+export interface RegistryResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+  /** The URL that answered, after redirects: relative upload Locations resolve against it. */
+  url: string;
+}
+
+export interface ClientContext {
+  directory: RegistryDirectory;
+  retryPolicy?: RetryPolicy;
+  hostBackoff?: HostBackoff;
+  sleep?: Sleep;
+  logger?: Logger;
+  userAgent?: string;
+  now?: () => number;
+}
+
+const OciErrorBody = z.looseObject({ errors: z.array(z.looseObject({ code: z.string().optional(), message: z.string().optional() })).optional() });
+
+/** The registry API client for one registry host. */
+export class RegistryClient {
+  readonly registry: string;
+  readonly options: RegistryOptions;
+  readonly #transport: Transport;
+  readonly #auth: Authenticator;
+  readonly #policy: RetryPolicy;
+  readonly #hostBackoff: HostBackoff;
+  readonly #sleep: Sleep;
+  readonly #logger: Logger;
+  readonly #userAgent: string;
+  readonly #now: () => number;
+  #foreign: Agent | undefined;
+
+  constructor(registry: string, options: RegistryOptions, context: Omit<ClientContext, 'directory'> = {}) {
+    this.registry = registry;
+    this.options = options;
+    this.#userAgent = context.userAgent ?? USER_AGENT;
+    this.#transport = createTransport(registry, options, this.#userAgent);
+    this.#logger = (context.logger ?? silentLogger).child({ registry });
+    this.#auth = new Authenticator(this.#transport, { credentials: options, userAgent: this.#userAgent, logger: this.#logger, ...(context.now ? { now: context.now } : {}) });
+    this.#policy = context.retryPolicy ?? DEFAULT_RETRY_POLICY;
+    this.#hostBackoff = context.hostBackoff ?? new HostBackoff(context.now);
+    this.#sleep = context.sleep ?? realSleep;
+    this.#now = context.now ?? Date.now;
+  }
+
+  get retryPolicy(): RetryPolicy {
+    return this.#policy;
+  }
+
+  retryContext(options: CallOptions) {
+    return { policy: this.#policy, sleep: this.#sleep, now: this.#now, ...options };
+  }
+
+  /** Sends a request, retrying what may be retried; the caller consumes or dumps the body. */
+  async send(req: RegistryRequest): Promise<RegistryResponse> {
+    const replayable = !(req.body instanceof Readable);
+    const ctx = { ...this.retryContext(req), policy: replayable ? this.#policy : { ...this.#policy, attempts: 1 } };
+    return retry(
+      req.what,
+      ctx,
+      () => this.#attempt(req, replayable),
+      (error) => ({
+        retryable: error instanceof CrossdockError && error.retryable,
+        ...(error instanceof RegistryError && error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+      }),
+      ({ attempt, delayMs, error }) =>
+        this.#logger.warn('request retry', { what: req.what, attempt, delay_ms: delayMs, error: error instanceof Error ? error.message : String(error) }),
+    );
+  }
+
+  async #attempt(req: RegistryRequest, replayable: boolean): Promise<RegistryResponse> {
+    const wait = this.#hostBackoff.remaining(this.registry);
+    if (wait > 0) await sleepWithinDeadline(wait, this.retryContext(req), req.what);
+    let res = await this.#authorizedOnce(req);
+    if (res.status === 401 && replayable && (await this.#auth.refresh(res.headers['www-authenticate'], req.scopes))) {
+      await res.body.dump();
+      res = await this.#authorizedOnce(req);
+    }
+    if (req.followRedirects && isRedirect(res.status)) res = await this.#followRedirects(req, res);
+    if (req.expect.includes(res.status)) return res;
+    throw await this.#errorFrom(req, res);
+  }
+
+  async #authorizedOnce(req: RegistryRequest): Promise<RegistryResponse> {
+    const origin = await this.#transport.origin();
+    const url = req.path.startsWith('http://') || req.path.startsWith('https://') ? req.path : `${origin}${req.path}`;
+    const headers: Record<string, string> = { 'user-agent': this.#userAgent, ...req.headers };
+    const authorization = await this.#auth.authorization(req.scopes, req.signal);
+    // An upload Location may point at another host; our credentials stay with our registry.
+    if (authorization && sameOrigin(url, origin)) headers.authorization = authorization;
+    return this.#raw(req, url, headers, this.#transport.dispatcher);
+  }
+
+  async #raw(req: RegistryRequest, url: string, headers: Record<string, string>, dispatcher: Dispatcher): Promise<RegistryResponse> {
+    try {
+      const res = await request(url, {
+        dispatcher,
+        method: req.method,
+        headers,
+        ...(req.body === undefined ? {} : { body: req.body }),
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
+      return { status: res.statusCode, headers: res.headers, body: res.body, url };
+    } catch (error) {
+      if (req.signal?.aborted) throw error;
+      throw new RegistryUnreachableError(req.what, error, !isTlsVerificationError(error));
+    }
+  }
+
+  async #followRedirects(req: RegistryRequest, first: RegistryResponse): Promise<RegistryResponse> {
+    let res = first;
+    const origin = await this.#transport.origin();
+    for (let hop = 0; hop < MAX_REDIRECTS && isRedirect(res.status); hop++) {
+      const location = res.headers.location;
+      await res.body.dump();
+      if (typeof location !== 'string') throw new RegistryError(`${req.what}: redirect without Location`, res.status);
+      const next = new URL(location, res.url).toString();
+      const headers: Record<string, string> = { 'user-agent': this.#userAgent, ...req.headers };
+      if (sameOrigin(next, origin)) {
+        const authorization = await this.#auth.authorization(req.scopes, req.signal);
+        if (authorization) headers.authorization = authorization;
+        res = await this.#raw(req, next, headers, this.#transport.dispatcher);
+      } else {
+        // Storage backends (S3, CDNs) authorize by the presigned URL, never by our token.
+        this.#foreign ??= new Agent({ keepAliveTimeout: 30_000 });
+        res = await this.#raw(req, next, headers, this.#foreign);
+      }
+    }
+    return res;
+  }
+
+  async #errorFrom(req: RegistryRequest, res: RegistryResponse): Promise<RegistryError> {
+    const retryAfterMs = parseRetryAfter(res.headers['retry-after'], this.#now());
+    if (retryAfterMs !== undefined && (res.status === 429 || res.status === 503)) this.#hostBackoff.delay(this.registry, retryAfterMs);
+    let codes: string[] = [];
+    let detail = '';
+    if (req.method !== 'HEAD') {
+      const text = await readLimited(res.body, MAX_ERROR_BODY);
+      try {
+        const parsed = OciErrorBody.safeParse(JSON.parse(text));
+        if (parsed.success && parsed.data.errors) {
+          codes = parsed.data.errors.map((e) => e.code ?? 'UNKNOWN');
+          detail = parsed.data.errors.map((e) => e.message).filter(Boolean).join('; ');
+        }
+      } catch {
+        // Not an OCI error body (a proxy's HTML page, say): the status says enough.
+      }
+    } else {
+      await res.body.dump();
+    }
+    return new RegistryError(req.what, res.status, codes, detail, retryAfterMs);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#transport.close(), this.#foreign?.close()]);
+  }
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+function sameOrigin(url: string, origin: string): boolean {
+  try {
+    return new URL(url).origin === new URL(origin).origin;
+  } catch {
+    return false;
+  }
+}
+
+async function readLimited(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size < limit) chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return Buffer.concat(chunks).toString('utf8').slice(0, limit);
+}

@@ -1,0 +1,63 @@
+/**
+ * The base transport: one undici Agent per registry (keep-alive, TLS settings), and the
+ * registry's origin. TLS is verified unless the registry is configured `insecure`; insecure and
+ * loopback registries are tried over HTTPS first and fall back to plain HTTP, as Docker does.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import { RegistryDirectory, isLoopbackRegistry, type RegistryOptions } from './registry-options.ts';
+import { registryApiHost } from './reference.ts';
+import { RegistryUnreachableError, isTlsVerificationError } from './registry-error.ts';
+
+export const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
+/** Longest silence while a body streams; a stalled blob transfer fails and is retried whole. */
+export const DEFAULT_BODY_TIMEOUT_MS = 120_000;
+
+export interface Transport {
+  readonly registry: string;
+  readonly dispatcher: Dispatcher;
+  /** `https://host` or `http://host`, decided once. */
+  origin(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createTransport(registry: string, options: RegistryOptions, userAgent: string): Transport {
+  const host = registryApiHost(registry);
+  const insecure = options.insecure === true;
+  const ca = RegistryDirectory.caOf(options, registry);
+  const dispatcher = new Agent({
+    connect: { rejectUnauthorized: !insecure, ...(ca ? { ca } : {}) },
+    keepAliveTimeout: 30_000,
+    headersTimeout: DEFAULT_HEADERS_TIMEOUT_MS,
+    bodyTimeout: DEFAULT_BODY_TIMEOUT_MS,
+  });
+  let origin: Promise<string> | undefined;
+
+  const probe = async (): Promise<string> => {
+    const https = `https://${host}`;
+    if (!insecure && !isLoopbackRegistry(host)) return https;
+    try {
+      const res = await request(`${https}/v2/`, { dispatcher, method: 'GET', headers: { 'user-agent': userAgent } });
+      await res.body.dump();
+      return https;
+    } catch (error) {
+      if (isTlsVerificationError(error) && !insecure) {
+        throw new RegistryUnreachableError(`registry ${registry}`, error, false);
+      }
+      // Not speaking TLS (or not reachable over it): plain HTTP is allowed for this registry.
+      return `http://${host}`;
+    }
+  };
+
+  return {
+    registry,
+    dispatcher,
+    origin() {
+      origin ??= probe().catch((error) => {
+        origin = undefined;
+        throw error;
+      });
+      return origin;
+    },
+    close: () => dispatcher.close(),
+  };
+}
