@@ -1,0 +1,169 @@
+/**
+ * Blob endpoints: HEAD, streamed GET (redirects followed), upload sessions with cross-repository
+ * mount, monolithic PUT and chunked PATCH uploads (distribution-spec "Pushing blobs").
+ */
+import type { Readable } from 'node:stream';
+import { CrossdockError } from '../errors.ts';
+import type { CallOptions, RegistryClient } from './client.ts';
+import { pullScope, pushScope } from './scope.ts';
+
+const OCTET_STREAM = 'application/octet-stream';
+
+/** HEAD a blob: its size when present, undefined when absent. */
+export async function headBlob(client: RegistryClient, repository: string, digest: string, options: CallOptions & { push?: boolean } = {}): Promise<number | undefined> {
+  const res = await client.send({
+    ...options,
+    method: 'HEAD',
+    path: `/v2/${repository}/blobs/${digest}`,
+    scopes: [options.push ? pushScope(repository) : pullScope(repository)],
+    expect: [200, 404],
+    followRedirects: true,
+    what: `HEAD blob ${client.registry}/${repository}@${digest}`,
+  });
+  await res.body.dump();
+  if (res.status === 404) return undefined;
+  const length = Number(res.headers['content-length']);
+  return Number.isFinite(length) ? length : -1;
+}
+
+/** Opens a blob for streaming. The body is consumed once; retrying means opening it again. */
+export async function openBlob(client: RegistryClient, repository: string, digest: string, options: CallOptions = {}): Promise<Readable> {
+  const res = await client.send({
+    ...options,
+    method: 'GET',
+    path: `/v2/${repository}/blobs/${digest}`,
+    scopes: [pullScope(repository)],
+    expect: [200],
+    followRedirects: true,
+    what: `GET blob ${client.registry}/${repository}@${digest}`,
+  });
+  return res.body;
+}
+
+export type UploadStart =
+  | { kind: 'mounted' }
+  | { kind: 'session'; location: string; minChunkLength: number | undefined };
+
+/**
+ * Opens an upload session. With `mountFrom`, asks the registry to link the blob from another
+ * repository instead (201): a registry that cannot mount opens a session (202) we then use.
+ */
+export async function startUpload(
+  client: RegistryClient,
+  repository: string,
+  options: CallOptions & { mount?: { digest: string; from: string } } = {},
+): Promise<UploadStart> {
+  const query = options.mount ? `?mount=${encodeURIComponent(options.mount.digest)}&from=${encodeURIComponent(options.mount.from)}` : '';
+  const scopes = [pushScope(repository), ...(options.mount ? [pullScope(options.mount.from)] : [])];
+  const res = await client.send({
+    ...options,
+    method: 'POST',
+    path: `/v2/${repository}/blobs/uploads/${query}`,
+    headers: { 'content-length': '0' },
+    scopes,
+    expect: [201, 202],
+    what: `POST upload ${client.registry}/${repository}${options.mount ? ` (mount ${options.mount.digest} from ${options.mount.from})` : ''}`,
+  });
+  await res.body.dump();
+  if (res.status === 201) return { kind: 'mounted' };
+  return { kind: 'session', location: locationOf(res.headers.location, res.url, 'POST upload'), minChunkLength: numberHeader(res.headers['oci-chunk-min-length']) };
+}
+
+/** One PUT with the whole stream as body; `size` is sent as Content-Length. */
+export async function putBlob(client: RegistryClient, repository: string, location: string, digest: string, size: number, body: Readable, options: CallOptions = {}): Promise<void> {
+  const res = await client.send({
+    ...options,
+    method: 'PUT',
+    path: withDigest(location, digest),
+    headers: { 'content-type': OCTET_STREAM, 'content-length': String(size) },
+    body,
+    scopes: [pushScope(repository)],
+    expect: [201],
+    what: `PUT blob ${client.registry}/${repository}@${digest}`,
+  });
+  await res.body.dump();
+}
+
+/**
+ * PATCH the stream in chunks of at least `chunkSize` bytes (raised to the registry's
+ * `OCI-Chunk-Min-Length`), then PUT the last chunk with the digest. Memory holds one chunk.
+ */
+export async function putBlobChunked(
+  client: RegistryClient,
+  repository: string,
+  start: { location: string; minChunkLength: number | undefined },
+  digest: string,
+  body: Readable,
+  chunkSize: number,
+  options: CallOptions = {},
+): Promise<void> {
+  const size = Math.max(chunkSize, start.minChunkLength ?? 0);
+  const what = `PATCH blob ${client.registry}/${repository}@${digest}`;
+  let location = start.location;
+  let offset = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+
+  const flushChunk = async (chunk: Buffer) => {
+    const res = await client.send({
+      ...options,
+      method: 'PATCH',
+      path: location,
+      headers: { 'content-type': OCTET_STREAM, 'content-length': String(chunk.length), 'content-range': `${offset}-${offset + chunk.length - 1}` },
+      body: chunk,
+      scopes: [pushScope(repository)],
+      expect: [202],
+      what,
+    });
+    await res.body.dump();
+    location = locationOf(res.headers.location, res.url, what);
+    offset += chunk.length;
+  };
+
+  for await (const data of body) {
+    pending.push(data as Buffer);
+    pendingBytes += (data as Buffer).length;
+    // Strictly more than a chunk: the tail always goes with the final PUT and its digest check.
+    while (pendingBytes > size) {
+      const all = Buffer.concat(pending);
+      await flushChunk(all.subarray(0, size));
+      pending = [all.subarray(size)];
+      pendingBytes = all.length - size;
+    }
+  }
+  const last = Buffer.concat(pending);
+  const res = await client.send({
+    ...options,
+    method: 'PUT',
+    path: withDigest(location, digest),
+    headers: { 'content-type': OCTET_STREAM, 'content-length': String(last.length), ...(last.length > 0 ? { 'content-range': `${offset}-${offset + last.length - 1}` } : {}) },
+    body: last,
+    scopes: [pushScope(repository)],
+    expect: [201],
+    what: `PUT blob ${client.registry}/${repository}@${digest}`,
+  });
+  await res.body.dump();
+}
+
+/** Cancels an upload session; failures are ignored by callers (sessions also expire). */
+export async function cancelUpload(client: RegistryClient, repository: string, location: string, options: CallOptions = {}): Promise<void> {
+  const res = await client.send({ ...options, method: 'DELETE', path: location, scopes: [pushScope(repository)], expect: [204, 200, 404], what: `DELETE upload ${client.registry}/${repository}` });
+  await res.body.dump();
+}
+
+function withDigest(location: string, digest: string): string {
+  const url = new URL(location);
+  url.searchParams.set('digest', digest);
+  return url.toString();
+}
+
+function locationOf(header: string | string[] | undefined, base: string, what: string): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) throw new CrossdockError('REGISTRY_PROTOCOL', `${what}: registry gave no upload Location`, { retryable: true });
+  return new URL(value, base).toString();
+}
+
+function numberHeader(value: string | string[] | undefined): number | undefined {
+  const n = Number(Array.isArray(value) ? value[0] : value);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}

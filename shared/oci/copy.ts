@@ -1,0 +1,149 @@
+/**
+ * The copy engine: one image from a source to a destination reference, streaming blobs, digests
+ * preserved. Order: blobs → child manifests by digest → (subject by digest, referrers) → tag last,
+ * so a tag never points at something incomplete.
+ */
+import { InvalidInputError } from '../errors.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import type { CallOptions } from './client.ts';
+import { BlobCopier } from './copy-blob.ts';
+import { CopyJob, type CopyStats } from './copy-job.ts';
+import { copyReferrers, type ReferrerStats } from './copy-referrers.ts';
+import { formatPlatform, type Manifest } from './manifest.ts';
+import { getManifest, headManifest } from './manifests.ts';
+import { filterIndex, type PlatformSpec } from './platform-filter.ts';
+import { formatReference, manifestReference, type Reference } from './reference.ts';
+import type { RegistryPool } from './registry-pool.ts';
+
+export const DEFAULT_BLOB_CONCURRENCY = 8;
+
+export interface CopyOptions extends CallOptions {
+  /** Replace a different image at the destination tag (default false: skip it, with a reason). */
+  overwrite?: boolean;
+  /** Keep only these platforms of a multi-platform image (the index digest then changes). */
+  platforms?: PlatformSpec[];
+  /** Copy signatures and attestations along (default true). */
+  referrers?: boolean;
+  /** Find out what would be copied without writing anything. */
+  dryRun?: boolean;
+  /** The source repository's tags, when the caller listed them already (saves HEAD probes). */
+  sourceTags?: ReadonlySet<string>;
+  /** Called with each chunk's size as blob bytes stream through. */
+  onBytes?: (n: number) => void;
+}
+
+export type CopyStatus = 'copied' | 'up-to-date' | 'skipped' | 'planned';
+
+export interface CopyResult extends CopyStats {
+  source: string;
+  destination: string;
+  status: CopyStatus;
+  /** Why nothing was written (skipped), or what the copy changed (platform filter). */
+  reason?: string;
+  mediaType: string;
+  sourceDigest: string;
+  /** The digest the destination reference now resolves to. */
+  digest: string;
+  digestPreserved: boolean;
+  platforms?: { kept: string[]; dropped: string[] };
+  referrers: ReferrerStats & { skipped?: string };
+  durationMs: number;
+}
+
+export interface CopyEngineOptions {
+  pool: RegistryPool;
+  blobConcurrency?: number;
+  logger?: Logger;
+}
+
+export class CopyEngine {
+  readonly pool: RegistryPool;
+  readonly #blobs: BlobCopier;
+  readonly #logger: Logger;
+
+  constructor(options: CopyEngineOptions) {
+    this.pool = options.pool;
+    this.#logger = options.logger ?? silentLogger;
+    this.#blobs = new BlobCopier({ concurrency: options.blobConcurrency ?? DEFAULT_BLOB_CONCURRENCY, logger: this.#logger });
+  }
+
+  async copyImage(source: Reference, destination: Reference, options: CopyOptions = {}): Promise<CopyResult> {
+    const started = Date.now();
+    if (destination.digest !== undefined) {
+      throw new InvalidInputError('INVALID_REFERENCE', `destination ${formatReference(destination)}: a destination names a tag, not a digest (the digest comes from the source)`);
+    }
+    const targetTag = destination.tag ?? source.tag;
+    const src = this.pool.client(source.registry, source.repository);
+    const dst = this.pool.client(destination.registry, destination.repository);
+    const logger = this.#logger.child({ source: formatReference(source), destination: formatReference({ ...destination, ...(targetTag ? { tag: targetTag } : {}) }) });
+    const job = new CopyJob(src, source.repository, dst, destination.repository, this.#blobs, {
+      dryRun: options.dryRun ?? false,
+      ...(options.deadline ? { deadline: options.deadline } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onBytes ? { onBytes: options.onBytes } : {}),
+    }, logger);
+
+    const original = await getManifest(src, source.repository, manifestReference(source), job.call);
+    let manifest: Manifest = original;
+    let platforms: CopyResult['platforms'];
+    const result = (status: CopyStatus, why: string | undefined, referrers: CopyResult['referrers'] = { found: 0, copied: 0 }): CopyResult => ({
+      source: formatReference(source),
+      destination: formatReference({ ...destination, ...(targetTag ? { tag: targetTag } : {}) }),
+      status,
+      ...(why ? { reason: why } : {}),
+      mediaType: manifest.mediaType,
+      sourceDigest: original.digest,
+      digest: manifest.digest,
+      digestPreserved: manifest.digest === original.digest,
+      ...(platforms ? { platforms } : {}),
+      ...job.stats,
+      referrers,
+      durationMs: Date.now() - started,
+    });
+
+    let reason: string | undefined;
+    if (options.platforms?.length) {
+      if (original.kind === 'index') {
+        const filtered = filterIndex(original, options.platforms);
+        if (filtered.kept.length === 0) {
+          const available = original.body.manifests.flatMap((d) => (d.platform ? [formatPlatform(d.platform)] : [])).join(', ');
+          return result('skipped', `no platform of the source matches ${options.platforms.map(formatPlatform).join(', ')} (it has ${available})`);
+        }
+        manifest = filtered.manifest;
+        platforms = { kept: filtered.kept.flatMap((d) => (d.platform ? [formatPlatform(d.platform)] : [])), dropped: filtered.dropped };
+        if (filtered.changed) reason = `platform filter kept ${platforms.kept.join(', ')}: the destination index is a new manifest (${manifest.digest}), not the source's ${original.digest}`;
+      } else {
+        reason = 'single-platform image: the platform filter applies to multi-platform indexes only';
+      }
+    }
+
+    // Destination first: an identical image means nothing to write; a different one may be kept.
+    const current = await headManifest(dst, destination.repository, targetTag ?? manifest.digest, { ...job.call, push: !job.options.dryRun });
+    const upToDate = current?.digest === manifest.digest;
+    if (current && !upToDate && !options.overwrite) {
+      logger.info('image skipped', { digest: manifest.digest, current: current.digest });
+      return result('skipped', `destination ${targetTag ? `tag ${targetTag}` : 'reference'} holds ${current.digest}, source is ${manifest.digest}, and overwrite is off`);
+    }
+
+    if (!upToDate) await job.copyContent(manifest);
+
+    const copyReferrersToo = options.referrers ?? true;
+    let referrers: CopyResult['referrers'] = { found: 0, copied: 0 };
+    if (copyReferrersToo) {
+      const subjects = [...(manifest.digest === original.digest ? [manifest.digest] : []), ...(manifest.kind === 'index' ? manifest.body.manifests.map((d) => d.digest) : [])];
+      // Referrers name their subject by digest: it exists before them, and the tag comes last.
+      if (!upToDate && targetTag) job.beforeReferrers(() => job.putManifest(manifest, manifest.digest));
+      referrers = await copyReferrers(job, subjects, options.sourceTags);
+      if (manifest.digest !== original.digest) referrers.skipped = `signatures of ${original.digest} do not apply to the filtered index ${manifest.digest}`;
+    }
+    if (!upToDate) await job.putManifest(manifest, targetTag ?? manifest.digest);
+
+    const status: CopyStatus = upToDate ? 'up-to-date' : job.options.dryRun ? 'planned' : 'copied';
+    logger.info('image done', { status, digest: manifest.digest, bytes: job.stats.bytes, manifests: job.stats.manifests, duration_ms: Date.now() - started });
+    return result(status, reason, referrers);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
