@@ -11,6 +11,7 @@ import { cancelUpload, headBlob, openBlob, putBlob, putBlobChunked, startUpload,
 import type { CallOptions, RegistryClient } from './client.ts';
 import { Limiter } from './limiter.ts';
 import type { Descriptor } from './manifest.ts';
+import { RegistryUnreachableError } from './registry-error.ts';
 import { retry } from './retry.ts';
 import { VerifyingStream } from './verify-stream.ts';
 
@@ -25,6 +26,8 @@ export interface BlobEndpoint {
 
 export interface BlobCopyOptions extends CallOptions {
   dryRun?: boolean;
+  /** The destination repository is known to be empty: skip the HEAD that would find nothing. */
+  assumeAbsent?: boolean;
   onBytes?: (n: number) => void;
 }
 
@@ -39,6 +42,8 @@ export class BlobCopier {
   readonly #logger: Logger;
   /** In-flight copies by `registry/repository@digest`. */
   readonly #copies = new Map<string, Promise<BlobOutcome>>();
+  /** `registry/repository@digest` of blobs this process put or found at a destination. */
+  readonly #present = new Set<string>();
   /** Per destination registry: a repository known to hold each digest, to mount from. */
   readonly #holders = new Map<string, Map<string, string>>();
 
@@ -49,6 +54,9 @@ export class BlobCopier {
 
   /** Records that a repository holds a blob, making it a mount source for later copies. */
   noteHolder(registry: string, repository: string, digest: string): void {
+    this.#present.add(`${registry}/${repository}@${digest}`);
+    // Bounded for long-running processes: forget the oldest (a miss only costs a HEAD).
+    if (this.#present.size > MAX_HOLDERS) this.#present.delete(this.#present.values().next().value!);
     let holders = this.#holders.get(registry);
     if (!holders) this.#holders.set(registry, (holders = new Map()));
     if (holders.has(digest)) return;
@@ -58,7 +66,9 @@ export class BlobCopier {
   }
 
   copy(source: BlobEndpoint, destination: BlobEndpoint, descriptor: Descriptor, options: BlobCopyOptions = {}): Promise<BlobOutcome> {
-    const key = `${destination.client.registry}/${destination.repository}@${descriptor.digest}${options.dryRun ? '#plan' : ''}`;
+    const where = `${destination.client.registry}/${destination.repository}@${descriptor.digest}`;
+    if (this.#present.has(where)) return Promise.resolve('skipped');
+    const key = `${where}${options.dryRun ? '#plan' : ''}`;
     const earlier = this.#copies.get(key);
     // Another image moved (or is moving) this blob: for this one it is already there.
     if (earlier) return earlier.then(() => 'skipped');
@@ -85,7 +95,7 @@ export class BlobCopier {
   async #copyOnce(source: BlobEndpoint, destination: BlobEndpoint, descriptor: Descriptor, options: BlobCopyOptions, what: string): Promise<BlobOutcome> {
     const { client: dst, repository: dstRepo } = destination;
     const call: CallOptions = { ...(options.deadline ? { deadline: options.deadline } : {}), ...(options.signal ? { signal: options.signal } : {}) };
-    const existing = await headBlob(dst, dstRepo, descriptor.digest, { ...call, push: !options.dryRun });
+    const existing = options.assumeAbsent ? undefined : await headBlob(dst, dstRepo, descriptor.digest, { ...call, push: !options.dryRun });
     if (existing !== undefined) {
       this.noteHolder(dst.registry, dstRepo, descriptor.digest);
       this.#logger.debug('blob exists', { digest: descriptor.digest, repository: dstRepo });
@@ -118,7 +128,12 @@ export class BlobCopier {
         : putBlob(dst, dstRepo, session.location, descriptor.digest, descriptor.size, verifier, call);
       const [fed, uploaded] = await Promise.allSettled([feeding, upload]);
       // The source side's failure (digest, size, dropped connection) explains the upload's abort.
-      if (fed.status === 'rejected') throw fed.reason;
+      // A body cut mid-stream comes from undici untranslated: it is a network failure, and the
+      // whole blob copy may be retried.
+      if (fed.status === 'rejected') {
+        if (fed.reason instanceof CrossdockError || call.signal?.aborted) throw fed.reason;
+        throw new RegistryUnreachableError(`${what}: reading the source`, fed.reason);
+      }
       if (uploaded.status === 'rejected') throw uploaded.reason;
     } catch (error) {
       await cancelUpload(dst, dstRepo, session.location, call).catch((cancelError: unknown) =>

@@ -20,6 +20,8 @@ export interface CopyStats {
 
 export interface CopyJobOptions extends CallOptions {
   dryRun: boolean;
+  /** The destination repository holds no tags: manifests and blobs need no HEAD to be known absent. */
+  destinationEmpty?: boolean;
   onBytes?: (n: number) => void;
 }
 
@@ -65,7 +67,7 @@ export class CopyJob {
 
   /** A manifest by digest at the destination, with its content; present means complete. */
   async ensureManifest(descriptor: Pick<Descriptor, 'digest'>): Promise<Manifest | undefined> {
-    if (await headManifest(this.dst, this.dstRepo, descriptor.digest, { ...this.call, push: !this.options.dryRun })) return undefined;
+    if (!this.options.destinationEmpty && (await headManifest(this.dst, this.dstRepo, descriptor.digest, { ...this.call, push: !this.options.dryRun }))) return undefined;
     const manifest = await getManifest(this.src, this.srcRepo, descriptor.digest, this.call);
     await this.copyContent(manifest);
     await this.putManifest(manifest, manifest.digest);
@@ -77,7 +79,7 @@ export class CopyJob {
       { client: this.src, repository: this.srcRepo },
       { client: this.dst, repository: this.dstRepo },
       descriptor,
-      { ...this.call, dryRun: this.options.dryRun, ...(this.options.onBytes ? { onBytes: this.options.onBytes } : {}) },
+      { ...this.call, dryRun: this.options.dryRun, assumeAbsent: this.options.destinationEmpty === true, ...(this.options.onBytes ? { onBytes: this.options.onBytes } : {}) },
     );
     this.stats.blobs[outcome]++;
     if (outcome === 'copied' || outcome === 'planned') this.stats.bytes += descriptor.size;

@@ -28,6 +28,11 @@ export interface CopyOptions extends CallOptions {
   dryRun?: boolean;
   /** The source repository's tags, when the caller listed them already (saves HEAD probes). */
   sourceTags?: ReadonlySet<string>;
+  /**
+   * The destination repository's tags, when the caller listed them already: a tag not in the
+   * set needs no HEAD, and an empty set means no manifest or blob there needs one either.
+   */
+  destinationTags?: ReadonlySet<string>;
   /** Called with each chunk's size as blob bytes stream through. */
   onBytes?: (n: number) => void;
 }
@@ -78,6 +83,7 @@ export class CopyEngine {
     const logger = this.#logger.child({ source: formatReference(source), destination: formatReference({ ...destination, ...(targetTag ? { tag: targetTag } : {}) }) });
     const job = new CopyJob(src, source.repository, dst, destination.repository, this.#blobs, {
       dryRun: options.dryRun ?? false,
+      destinationEmpty: options.destinationTags?.size === 0,
       ...(options.deadline ? { deadline: options.deadline } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onBytes ? { onBytes: options.onBytes } : {}),
@@ -118,7 +124,8 @@ export class CopyEngine {
     }
 
     // Destination first: an identical image means nothing to write; a different one may be kept.
-    const current = await headManifest(dst, destination.repository, targetTag ?? manifest.digest, { ...job.call, push: !job.options.dryRun });
+    const listedAbsent = targetTag !== undefined && options.destinationTags !== undefined && !options.destinationTags.has(targetTag);
+    const current = listedAbsent ? undefined : await headManifest(dst, destination.repository, targetTag ?? manifest.digest, { ...job.call, push: !job.options.dryRun });
     const upToDate = current?.digest === manifest.digest;
     if (current && !upToDate && !options.overwrite) {
       logger.info('image skipped', { digest: manifest.digest, current: current.digest });

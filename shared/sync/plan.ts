@@ -1,0 +1,108 @@
+/**
+ * Expands image-syncer rules into one copy per (tag, destination), listing the source's tags
+ * where a rule asks for all of them or for a pattern. Signature and referrer tags
+ * (`sha256-<hex>[.sig|.att|.sbom]`) are left out: they travel with the image they sign.
+ */
+import { asCrossdockError, type CrossdockError } from '../errors.ts';
+import type { CallOptions } from '../oci/client.ts';
+import { RegistryError } from '../oci/registry-error.ts';
+import { mapLimit } from '../oci/limiter.ts';
+import type { Reference } from '../oci/reference.ts';
+import type { RegistryPool } from '../oci/registry-pool.ts';
+import { listTags } from '../oci/tags.ts';
+import type { SyncConfig, SyncRule } from './config.ts';
+
+const ARTIFACT_TAG = /^sha(256|512)-[0-9a-f]{64,128}(\.(sig|att|sbom))?$/;
+
+export interface SyncItem {
+  rule: SyncRule;
+  source: Reference;
+  destination: Reference;
+  /** Every tag of the source repository, when the plan listed them. */
+  sourceTags?: ReadonlySet<string>;
+  /** Every tag of the destination repository before the sync (empty: a new repository). */
+  destinationTags?: ReadonlySet<string>;
+}
+
+export interface PlanFailure {
+  rule: SyncRule;
+  error: CrossdockError;
+}
+
+export interface SyncPlan {
+  items: SyncItem[];
+  failures: PlanFailure[];
+}
+
+export function isArtifactTag(tag: string): boolean {
+  return ARTIFACT_TAG.test(tag);
+}
+
+export async function planSync(config: SyncConfig, pool: RegistryPool, concurrency: number, options: CallOptions = {}): Promise<SyncPlan> {
+  const items: SyncItem[] = [];
+  const failures: PlanFailure[] = [];
+  const expanded = await mapLimit(config.rules, concurrency, async (rule) => {
+    try {
+      return { rule, items: await expandRule(rule, pool, options) };
+    } catch (error) {
+      return { rule, error: asCrossdockError(error) };
+    }
+  });
+  for (const entry of expanded) {
+    if ('error' in entry && entry.error) failures.push({ rule: entry.rule, error: entry.error });
+    else if ('items' in entry) items.push(...entry.items);
+  }
+  // One tag list per destination repository replaces a HEAD per tag (and, for a new
+  // repository, a HEAD per blob): on a busy registry those requests are most of the cost.
+  const destinations = [...new Set(items.map((i) => `${i.destination.registry}/${i.destination.repository}`))];
+  const listed = new Map<string, ReadonlySet<string>>();
+  await mapLimit(destinations, concurrency, async (name) => {
+    const slash = name.indexOf('/');
+    const tags = await destinationTags(pool, name.slice(0, slash), name.slice(slash + 1), options);
+    if (tags) listed.set(name, tags);
+  });
+  for (const item of items) {
+    const tags = listed.get(`${item.destination.registry}/${item.destination.repository}`);
+    if (tags) item.destinationTags = tags;
+  }
+  return { items, failures };
+}
+
+/** The destination's tags; an empty set for a repository that does not exist yet; undefined if unknown. */
+async function destinationTags(pool: RegistryPool, registry: string, repository: string, options: CallOptions): Promise<ReadonlySet<string> | undefined> {
+  try {
+    return new Set(await listTags(pool.client(registry, repository), repository, options));
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404) return new Set();
+    // Not allowed to list, say: fall back to asking per tag.
+    return undefined;
+  }
+}
+
+async function expandRule(rule: SyncRule, pool: RegistryPool, options: CallOptions): Promise<SyncItem[]> {
+  const { source, selector } = rule;
+  if (selector.kind === 'digest') {
+    return rule.destinations.map((d) => ({
+      rule,
+      source: { ...source, digest: selector.digest },
+      destination: { registry: d.registry, repository: d.repository, ...(d.tag ? { tag: d.tag } : {}) },
+    }));
+  }
+  let tags: string[];
+  let sourceTags: ReadonlySet<string> | undefined;
+  if (selector.kind === 'tags') {
+    tags = selector.tags;
+  } else {
+    const all = await listTags(pool.client(source.registry, source.repository), source.repository, options);
+    sourceTags = new Set(all);
+    tags = all.filter((t) => !isArtifactTag(t) && (selector.kind === 'all' || selector.pattern.test(t)));
+  }
+  return tags.flatMap((tag) =>
+    rule.destinations.map((d) => ({
+      rule,
+      source: { ...source, tag },
+      destination: { registry: d.registry, repository: d.repository, tag: d.tag ?? tag },
+      ...(sourceTags ? { sourceTags } : {}),
+    })),
+  );
+}
