@@ -37,6 +37,9 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   const text = Array.isArray(value) ? value[0] : value;
   if (text === undefined || text.trim() === '') return undefined;
   if (/^\s*\d+\s*$/.test(text)) return Number(text) * 1000;
+  // Every HTTP-date form starts with a day name (RFC 9110 §5.6.7); Date.parse alone would read
+  // "1.5" or "-5" as dates in 2001, i.e. "retry now", overriding our backoff.
+  if (!/^\s*[A-Za-z]{3}/.test(text)) return undefined;
   const date = Date.parse(text);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
