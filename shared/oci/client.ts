@@ -118,13 +118,20 @@ export class RegistryClient {
     const wait = this.#hostBackoff.remaining(this.registry);
     if (wait > 0) await sleepWithinDeadline(wait, this.retryContext(req), req.what);
     let res = await this.#authorizedOnce(req);
-    if (res.status === 401 && replayable && (await this.#auth.refresh(res.headers['www-authenticate'], req.scopes))) {
-      await res.body.dump();
-      res = await this.#authorizedOnce(req);
+    let refreshed = false;
+    if (res.status === 401 && !req.expect.includes(401)) {
+      refreshed = await this.#auth.refresh(res.headers['www-authenticate'], req.scopes);
+      if (refreshed && replayable) {
+        await res.body.dump();
+        res = await this.#authorizedOnce(req);
+      }
     }
     if (req.followRedirects && isRedirect(res.status)) res = await this.#followRedirects(req, res);
     if (req.expect.includes(res.status)) return res;
-    throw await this.#errorFrom(req, res);
+    const error = await this.#errorFrom(req, res);
+    // A streamed body cannot be sent again here; with a fresh token the caller's retry can.
+    if (res.status === 401 && refreshed && !replayable) throw new RegistryError(req.what, 401, error.ociCodes, 'token refreshed; send the body again', undefined, true);
+    throw error;
   }
 
   async #authorizedOnce(req: RegistryRequest): Promise<RegistryResponse> {

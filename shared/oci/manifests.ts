@@ -4,6 +4,8 @@ import type { CallOptions, RegistryClient } from './client.ts';
 import { digestOf, parseManifest, type Manifest } from './manifest.ts';
 import { MANIFEST_ACCEPT } from './media-types.ts';
 import { isDigest } from './reference.ts';
+import { RegistryUnreachableError } from './registry-error.ts';
+import { retry } from './retry.ts';
 import { pullScope, pushScope } from './scope.ts';
 
 /** Registries cap manifests at a few MiB (distribution: 4 MiB); more is not a manifest. */
@@ -15,6 +17,13 @@ export class ManifestDigestMismatchError extends CrossdockError {
   }
 }
 
+/** The connection broke while the manifest body was read. */
+class ManifestReadError extends RegistryUnreachableError {
+  constructor(what: string, cause: unknown) {
+    super(`${what}: reading the body`, cause);
+  }
+}
+
 export interface ManifestHead {
   digest: string;
   mediaType: string | undefined;
@@ -23,6 +32,13 @@ export interface ManifestHead {
 
 export async function getManifest(client: RegistryClient, repository: string, reference: string, options: CallOptions = {}): Promise<Manifest> {
   const what = `GET manifest ${client.registry}/${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
+  // The transport retries statuses; a body that broke or hashed wrong is fetched again here.
+  return retry(what, client.retryContext(options), () => fetchManifest(client, repository, reference, options, what), (error) => ({
+    retryable: error instanceof ManifestDigestMismatchError || error instanceof ManifestReadError,
+  }));
+}
+
+async function fetchManifest(client: RegistryClient, repository: string, reference: string, options: CallOptions, what: string): Promise<Manifest> {
   const res = await client.send({
     ...options,
     method: 'GET',
@@ -34,13 +50,18 @@ export async function getManifest(client: RegistryClient, repository: string, re
   });
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of res.body) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_MANIFEST_BYTES) {
-      res.body.destroy();
-      throw new CrossdockError('MANIFEST_TOO_LARGE', `${what}: manifest larger than ${MAX_MANIFEST_BYTES} bytes`);
+  try {
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_MANIFEST_BYTES) {
+        res.body.destroy();
+        throw new CrossdockError('MANIFEST_TOO_LARGE', `${what}: manifest larger than ${MAX_MANIFEST_BYTES} bytes`);
+      }
+      chunks.push(chunk as Buffer);
     }
-    chunks.push(chunk as Buffer);
+  } catch (error) {
+    if (error instanceof CrossdockError || options.signal?.aborted) throw error;
+    throw new ManifestReadError(what, error);
   }
   const bytes = Buffer.concat(chunks);
   const algorithm = isDigest(reference) ? reference.split(':')[0]! : 'sha256';

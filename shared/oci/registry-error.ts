@@ -25,10 +25,10 @@ export class RegistryError extends CrossdockError {
   /** Milliseconds the registry asked us to wait (`Retry-After`), when it said. */
   readonly retryAfterMs: number | undefined;
 
-  constructor(what: string, status: number, ociCodes: string[] = [], detail = '', retryAfterMs?: number) {
+  constructor(what: string, status: number, ociCodes: string[] = [], detail = '', retryAfterMs?: number, retryable = isRetryableStatus(status)) {
     const code = STATUS_CODES[status] ?? (status >= 500 ? 'REGISTRY_UNAVAILABLE' : 'REGISTRY_ERROR');
     const codes = ociCodes.length > 0 ? ` ${ociCodes.join(',')}` : '';
-    super(code, `${what}: registry answered ${status}${codes}${detail ? `: ${detail}` : ''}`, { retryable: isRetryableStatus(status) });
+    super(code, `${what}: registry answered ${status}${codes}${detail ? `: ${detail}` : ''}`, { retryable });
     this.status = status;
     this.ociCodes = ociCodes;
     this.retryAfterMs = retryAfterMs;

@@ -31,10 +31,10 @@ export async function listTags(client: RegistryClient, repository: string, optio
 /** The `rel="next"` target of a Link header, resolved against the request URL. */
 export function nextLink(header: string | string[] | undefined, base: string): string | undefined {
   const values = Array.isArray(header) ? header : header ? [header] : [];
+  // RFC 8288: `<target>; param; …`, links separated by commas; a target may itself hold commas.
   for (const value of values) {
-    for (const part of value.split(',')) {
-      const match = /<([^>]*)>\s*;\s*rel="?next"?/i.exec(part);
-      if (match) return new URL(match[1]!, base).toString();
+    for (const match of value.matchAll(/<([^>]*)>([^<]*)/g)) {
+      if (/;\s*rel\s*=\s*"?([^";,]*\s)?next[\s";,]/i.test(`${match[2]!};`)) return new URL(match[1]!, base).toString();
     }
   }
   return undefined;

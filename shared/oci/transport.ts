@@ -20,6 +20,15 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function isConnectionFailure(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (CONNECTION_FAILURES.has((e as { code?: string }).code ?? '')) return true;
+  }
+  return false;
+}
+
 export function createTransport(registry: string, options: RegistryOptions, userAgent: string): Transport {
   const host = registryApiHost(registry);
   const insecure = options.insecure === true;
@@ -43,7 +52,9 @@ export function createTransport(registry: string, options: RegistryOptions, user
       if (isTlsVerificationError(error) && !insecure) {
         throw new RegistryUnreachableError(`registry ${registry}`, error, false);
       }
-      // Not speaking TLS (or not reachable over it): plain HTTP is allowed for this registry.
+      // Nobody answering says nothing about TLS: fail now (not cached) rather than settle on HTTP.
+      if (isConnectionFailure(error)) throw new RegistryUnreachableError(`registry ${registry}`, error);
+      // The port answers but not in TLS: plain HTTP is allowed for this registry.
       return `http://${host}`;
     }
   };
