@@ -1,0 +1,70 @@
+import { CopyEngine } from '../../../shared/oci/copy.ts';
+import { parseReference, type Reference } from '../../../shared/oci/reference.ts';
+import { RegistryDirectory, type RegistryOptions } from '../../../shared/oci/registry-options.ts';
+import { RegistryPool } from '../../../shared/oci/registry-pool.ts';
+import type { RetryPolicy, Sleep } from '../../../shared/oci/retry.ts';
+
+// What the OCI suites share: an engine wired like production from a directory of registry
+// options, and a clock whose sleeps return at once and move time forward by what was asked.
+
+/** A retry policy for fault tests: few attempts, tiny delays (sleeps are injected anyway). */
+export const FAST_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 1, maxDelayMs: 4, maxRetryAfterMs: 5_000 };
+
+export type FakeClock = {
+  now: () => number;
+  sleep: Sleep;
+  /** Every sleep asked for, in milliseconds, in order. */
+  sleeps: number[];
+};
+
+export function createFakeClock(start = Date.now()): FakeClock {
+  let now = start;
+  const sleeps: number[] = [];
+  return {
+    now: () => now,
+    sleeps,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+  };
+}
+
+export type EngineOptions = {
+  retryPolicy?: RetryPolicy;
+  clock?: FakeClock;
+  blobConcurrency?: number;
+};
+
+/** A CopyEngine over a fresh RegistryPool; close it with engine.close(). */
+export function createEngine(entries: Record<string, RegistryOptions>, options: EngineOptions = {}): CopyEngine {
+  const clock = options.clock ?? createFakeClock();
+  const pool = new RegistryPool({
+    directory: new RegistryDirectory(entries),
+    sleep: clock.sleep,
+    now: clock.now,
+    ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+  });
+  return new CopyEngine({ pool, ...(options.blobConcurrency ? { blobConcurrency: options.blobConcurrency } : {}) });
+}
+
+/** `host/repository:tag` as the engine takes it. */
+export function ref(host: string, repository: string, tag?: string): Reference {
+  return parseReference(`${host}/${repository}${tag === undefined ? '' : `:${tag}`}`);
+}
+
+/** Closes what a suite opened, in reverse order, whether or not earlier closes failed. */
+export function createClosers(): { add(close: () => Promise<unknown>): void; closeAll(): Promise<void> } {
+  const closers: Array<() => Promise<unknown>> = [];
+  return {
+    add: (close) => {
+      closers.push(close);
+    },
+    closeAll: async () => {
+      const results = await Promise.allSettled(closers.reverse().map((close) => close()));
+      closers.length = 0;
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
+  };
+}
