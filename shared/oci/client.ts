@@ -101,6 +101,15 @@ export class RegistryClient {
   async send(req: RegistryRequest): Promise<RegistryResponse> {
     const replayable = !(req.body instanceof Readable);
     const ctx = { ...this.retryContext(req), policy: replayable ? this.#policy : { ...this.#policy, attempts: 1 } };
+    try {
+      return await this.#sendWithRetry(req, replayable, ctx);
+    } catch (error) {
+      if (replayable && this.#policy.attempts > 1 && error instanceof CrossdockError) exhausted.add(error);
+      throw error;
+    }
+  }
+
+  async #sendWithRetry(req: RegistryRequest, replayable: boolean, ctx: ReturnType<RegistryClient['retryContext']>): Promise<RegistryResponse> {
     return retry(
       req.what,
       ctx,
@@ -207,6 +216,16 @@ export class RegistryClient {
   async close(): Promise<void> {
     await Promise.all([this.#transport.close(), this.#foreign?.close()]);
   }
+}
+
+const exhausted = new WeakSet<CrossdockError>();
+
+/**
+ * Whether the transport already retried this error as often as its policy allows. Callers that
+ * retry a larger unit (a whole blob copy) retry only what was not, so attempts do not multiply.
+ */
+export function retriedByTransport(error: unknown): boolean {
+  return error instanceof CrossdockError && exhausted.has(error);
 }
 
 function isRedirect(status: number): boolean {

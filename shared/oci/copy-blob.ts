@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { CrossdockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { cancelUpload, headBlob, openBlob, putBlob, putBlobChunked, startUpload, type UploadStart } from './blobs.ts';
-import type { CallOptions, RegistryClient } from './client.ts';
+import { retriedByTransport, type CallOptions, type RegistryClient } from './client.ts';
 import { Limiter } from './limiter.ts';
 import type { Descriptor } from './manifest.ts';
 import { RegistryUnreachableError } from './registry-error.ts';
@@ -86,7 +86,7 @@ export class BlobCopier {
       what,
       destination.client.retryContext(options),
       () => this.#copyOnce(source, destination, descriptor, options, what),
-      (error) => ({ retryable: error instanceof CrossdockError && error.retryable }),
+      (error) => ({ retryable: error instanceof CrossdockError && error.retryable && !retriedByTransport(error) }),
       ({ attempt, delayMs, error }) =>
         this.#logger.warn('blob copy retry', { digest: descriptor.digest, attempt, delay_ms: delayMs, error: (error as Error).message }),
     );

@@ -36,8 +36,8 @@ after(async () => {
   await closeRegistryClients();
 });
 
-function engineWith(clock: FakeClock, destination: { chunkSize?: number } = {}): CopyEngine {
-  const engine = createEngine({ [dst.host]: destination, [dstProxy.host]: destination }, { clock, retryPolicy: FAST_RETRY });
+function engineWith(clock: FakeClock, destination: { chunkSize?: number } = {}, blobConcurrency?: number): CopyEngine {
+  const engine = createEngine({ [dst.host]: destination, [dstProxy.host]: destination }, { clock, retryPolicy: FAST_RETRY, ...(blobConcurrency ? { blobConcurrency } : {}) });
   closers.add(() => engine.close());
   return engine;
 }
@@ -98,6 +98,24 @@ describe('copyImage retries what the registry asks it to retry', () => {
     assert.equal(seen(from, /\/manifests\//).length, FAST_RETRY.attempts);
     assert.equal(clock.sleeps.length, FAST_RETRY.attempts - 1);
     assert.deepEqual(await listTags(dst, 'retry/down'), []);
+  });
+});
+
+describe('copyImage gives up on a blob after the policy\'s attempts, not their square', () => {
+  test('a blob GET answering 503 for ever is tried `attempts` times in all, and nothing is tagged', async () => {
+    const pushed = await pushImage(src, 'retry/blob-down', { tag: 'v1', layers: 1 });
+    const clock = createFakeClock();
+    const engine = engineWith(clock, {}, 1);
+    const layer = pushed.blobs.at(-1)!.digest;
+    proxy.addFault({ method: 'GET', path: new RegExp(`/blobs/${layer}$`), times: Infinity, action: { kind: 'status', status: 503 } });
+    const from = proxy.requests.length;
+
+    await assert.rejects(engine.copyImage(ref(proxy.host, 'retry/blob-down', 'v1'), ref(dst.host, 'retry/blob-down')), (error: Error) => {
+      assert.equal((error as { code?: string }).code, 'REGISTRY_UNAVAILABLE');
+      return true;
+    });
+    assert.equal(seen(from, new RegExp(`/blobs/${layer}$`)).length, FAST_RETRY.attempts);
+    assert.deepEqual(await listTags(dst, 'retry/blob-down'), []);
   });
 });
 
