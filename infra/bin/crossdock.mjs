@@ -4,13 +4,14 @@
 // every run starts from plain JavaScript instead of paying a TypeScript loader's start-up cost.
 // --max-semi-space-size=1: a small young generation is collected often, so the 64 KiB chunks a
 // blob streams through are freed promptly and memory stays flat whatever the blob size.
-import { readdirSync, renameSync, statSync } from 'node:fs';
+import { readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const entry = join(root, 'infra', 'cli', 'main.ts');
-const bundle = join(root, '.build', 'crossdock-cli.mjs');
+const outdir = join(root, '.build', 'cli');
+const bundle = join(outdir, 'main.mjs');
 
 function newestSource(dir, newest = 0) {
   for (const item of readdirSync(dir, { withFileTypes: true })) {
@@ -32,11 +33,14 @@ function bundleMtime() {
 const sources = Math.max(newestSource(join(root, 'shared')), newestSource(join(root, 'infra')), statSync(join(root, 'package-lock.json'), { throwIfNoEntry: false })?.mtimeMs ?? 0);
 if (bundleMtime() < sources) {
   const { build } = await import('esbuild');
-  // Build beside the target and rename: concurrent runs never load a half-written file.
-  const temporary = `${bundle}.${process.pid}.tmp.mjs`;
+  // Build beside the target and rename: concurrent runs never load a half-written bundle.
+  const temporary = `${outdir}.${process.pid}.tmp`;
   await build({
-    entryPoints: [entry],
-    outfile: temporary,
+    entryPoints: { main: entry },
+    outdir: temporary,
+    outExtension: { '.js': '.mjs' },
+    // Modules loaded with import() (YAML, only for YAML configs) stay out of the start-up path.
+    splitting: true,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -44,9 +48,11 @@ if (bundleMtime() < sources) {
     // Dependencies are bundled too: one file parses faster than hundreds of modules resolve.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     sourcemap: 'linked',
+    minify: true,
     logLevel: 'error',
   });
-  renameSync(temporary, bundle);
+  rmSync(outdir, { recursive: true, force: true });
+  renameSync(temporary, outdir);
 }
 const { main } = await import(pathToFileURL(bundle).href);
 process.exitCode = await main(process.argv.slice(2));

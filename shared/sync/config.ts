@@ -6,7 +6,6 @@
  * environment. Every problem in a file is reported at once.
  */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.ts';
 import { RegistryOptions } from '../oci/registry-options.ts';
@@ -65,8 +64,15 @@ async function readConfigFile(path: string): Promise<unknown> {
     throw new InvalidInputError('CONFIG_UNREADABLE', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, { cause: error });
   }
   try {
-    // YAML is a superset of JSON: one parser reads both, with line numbers in its errors.
-    return parseYaml(text, { prettyErrors: true });
+    return JSON.parse(text);
+  } catch {
+    // Not JSON: YAML (a superset, so its errors also explain broken JSON), loaded only when needed.
+  }
+  try {
+    const yaml = await import('yaml');
+    // Bundled, the CommonJS build of `yaml` arrives as the default export.
+    const parse = yaml.parse ?? (yaml as unknown as { default: typeof yaml }).default.parse;
+    return parse(text, { prettyErrors: true });
   } catch (error) {
     throw new InvalidInputError('CONFIG_INVALID', `${path} is neither valid JSON nor YAML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }
