@@ -138,7 +138,8 @@ export class Authenticator {
     const entry: CachedToken = { value: Promise.resolve(''), expiresAt: Number.POSITIVE_INFINITY };
     entry.value = this.#fetchToken(scheme, key.split(' ').filter(Boolean), signal).then(
       ({ token, lifetimeMs }) => {
-        entry.expiresAt = (this.#options.now ?? Date.now)() + Math.max(0, lifetimeMs - EXPIRY_MARGIN_MS);
+        // Renew a little early, but never so early that a short-lived token is never reused.
+        entry.expiresAt = (this.#options.now ?? Date.now)() + lifetimeMs - Math.min(EXPIRY_MARGIN_MS, lifetimeMs / 2);
         return token;
       },
       (error) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -137,6 +137,37 @@ describe('crossdock CLI', () => {
     assert.equal(run.code, 2);
     assert.equal(run.stderr.trim().split('\n').length, 1);
     assert.match(run.stderr, /^crossdock: 2 problems: .*invalid repository path component "B".*; .*invalid tag pattern/);
+  });
+
+  test('credentials reach neither the --log file nor the output, even when a copy fails', async () => {
+    const secured = await startRegistry({ auth: 'htpasswd' });
+    try {
+      await pushImage(secured, 'secret/app', { tag: 'v1' });
+      const password = secured.credentials!.password;
+      const log = join(workdir, 'sync.log');
+      const config = await writeConfig('secured.json', {
+        auth: { [secured.host]: { username: secured.credentials!.username, password: '${CROSSDOCK_TEST_PASSWORD}' } },
+        images: { [`${secured.host}/secret/app:v1`]: `${dst.host}/secret/app`, [`${secured.host}/secret/missing:v1`]: `${dst.host}/secret/missing` },
+      });
+      const run = await new Promise<Run>((resolve) => {
+        execFile(process.execPath, [CLI, 'sync', '--config', config, '--log', log, '--retries', '0'], { env: { ...process.env, HOME: workdir, CROSSDOCK_TEST_PASSWORD: password } }, (error, stdout, stderr) =>
+          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+      assert.equal(run.code, 1, run.stderr);
+      const logged = await readFile(log, 'utf8');
+      assert.match(logged, /"message":"blob uploaded"/);
+      assert.match(logged, /"message":"image failed"/);
+      const basic = Buffer.from(`${secured.credentials!.username}:${password}`).toString('base64');
+      for (const text of [logged, run.stdout, run.stderr]) {
+        assert.ok(!text.includes(password), 'password leaked');
+        assert.ok(!text.includes(basic), 'Basic credentials leaked');
+        assert.doesNotMatch(text, /authorization/i);
+      }
+      assert.equal((await getManifest(dst, 'secret/app', 'v1'))?.digest, (await getManifest(secured, 'secret/app', 'v1'))?.digest);
+    } finally {
+      await secured.close();
+    }
   });
 
   test('copy takes one image with a platform filter and reports the new index digest', async () => {
