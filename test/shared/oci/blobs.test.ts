@@ -3,10 +3,10 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { headBlob, openBlob, putBlob, putBlobChunked, startUpload } from '../../../shared/oci/blobs.ts';
 import { RegistryClient } from '../../../shared/oci/client.ts';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.ts';
-import { closeRegistryClients, getBlob, hasBlob, pushBlob, seededBytes, sha256Digest } from '../../support/images.ts';
-import { startRegistry, type TestRegistry } from '../../support/registry.ts';
-import { createClosers } from './fixtures.ts';
+import { type FaultProxy } from '../../support/fault-proxy.ts';
+import { getBlob, hasBlob, pushBlob, seededBytes, sha256Digest } from '../../support/images.ts';
+import { type TestRegistry } from '../../support/registry.ts';
+import { closeSuite, createClosers, startProxiedRegistry } from './fixtures.ts';
 
 const KiB = 1024;
 const closers = createClosers();
@@ -17,20 +17,10 @@ let client: RegistryClient;
 let proxied: RegistryClient;
 
 before(async () => {
-  reg = await startRegistry({ name: 'blobs' });
-  closers.add(() => reg.close());
-  proxy = await startFaultProxy(reg.url);
-  closers.add(() => proxy.close());
-  client = new RegistryClient(reg.host, {});
-  proxied = new RegistryClient(proxy.host, {});
-  closers.add(() => client.close());
-  closers.add(() => proxied.close());
+  ({ reg, proxy, client, proxied } = await startProxiedRegistry('blobs', closers));
 });
 
-after(async () => {
-  await closers.closeAll();
-  await closeRegistryClients();
-});
+after(() => closeSuite(closers));
 
 describe('reading blobs', () => {
   test('headBlob answers the size of a present blob and undefined for an absent one', async () => {

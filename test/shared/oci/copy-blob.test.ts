@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { CopyEngine } from '../../../shared/oci/copy.ts';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.ts';
-import { closeRegistryClients, getBlob, pushImage, seededBytes, sha256Digest } from '../../support/images.ts';
-import { startRegistries, type TestRegistry } from '../../support/registry.ts';
+import { getBlob, pushImage, seededBytes, sha256Digest } from '../../support/images.ts';
+import { type TestRegistry } from '../../support/registry.ts';
 import { assertImageAt } from './destination.ts';
-import { createClosers, createEngine, ref } from './fixtures.ts';
+import { closeSuite, createClosers, createEngine, ref, startTwoRegistries } from './fixtures.ts';
 
 // How the engine moves blobs between real registries: mounts, monolithic and chunked uploads.
 
@@ -16,17 +16,10 @@ let dst: TestRegistry;
 let engine: CopyEngine;
 
 before(async () => {
-  [src, dst] = (await startRegistries(2, { name: 'copy-blob' })) as [TestRegistry, TestRegistry];
-  closers.add(() => src.close());
-  closers.add(() => dst.close());
-  engine = createEngine({});
-  closers.add(() => engine.close());
+  ({ src, dst, engine } = await startTwoRegistries('copy-blob', closers));
 });
 
-after(async () => {
-  await closers.closeAll();
-  await closeRegistryClients();
-});
+after(() => closeSuite(closers));
 
 describe('copyImage mounts blobs', () => {
   test('a layer copied to one repository is mounted into the next repository of the same registry', async () => {

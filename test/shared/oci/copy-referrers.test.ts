@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { CopyEngine } from '../../../shared/oci/copy.ts';
-import { closeRegistryClients, getManifest, listTags, pushImage, pushReferrer, pushSignatureTag } from '../../support/images.ts';
-import { startRegistries, type TestRegistry } from '../../support/registry.ts';
+import { getManifest, listTags, pushImage, pushReferrer, pushSignatureTag } from '../../support/images.ts';
+import { type TestRegistry } from '../../support/registry.ts';
 import { assertImageAt } from './destination.ts';
-import { createClosers, createEngine, ref } from './fixtures.ts';
+import { closeSuite, createClosers, ref, startTwoRegistries } from './fixtures.ts';
 
 // Signatures and attestations follow their image: cosign tags and the referrers tag schema
 // (Distribution 2.8 has no referrers API).
@@ -15,17 +15,10 @@ let dst: TestRegistry;
 let engine: CopyEngine;
 
 before(async () => {
-  [src, dst] = (await startRegistries(2, { name: 'copy-referrers' })) as [TestRegistry, TestRegistry];
-  closers.add(() => src.close());
-  closers.add(() => dst.close());
-  engine = createEngine({});
-  closers.add(() => engine.close());
+  ({ src, dst, engine } = await startTwoRegistries('copy-referrers', closers));
 });
 
-after(async () => {
-  await closers.closeAll();
-  await closeRegistryClients();
-});
+after(() => closeSuite(closers));
 
 describe('copyImage with signatures and referrers', () => {
   const sbom = 'application/vnd.example.sbom+json';

@@ -3,7 +3,6 @@ import { after, before, describe, test } from 'node:test';
 import type { CopyEngine } from '../../../shared/oci/copy.ts';
 import { parsePlatforms } from '../../../shared/oci/platform-filter.ts';
 import {
-  closeRegistryClients,
   getManifest,
   hasBlob,
   listTags,
@@ -13,11 +12,10 @@ import {
   pushManifest,
   pushSignatureTag,
   seededBytes,
-  sha256Digest,
-} from '../../support/images.ts';
-import { startRegistries, type TestRegistry } from '../../support/registry.ts';
+  sha256Digest } from '../../support/images.ts';
+import type { TestRegistry } from '../../support/registry.ts';
 import { assertImageAt } from './destination.ts';
-import { createClosers, createEngine, ref } from './fixtures.ts';
+import { closeSuite, createClosers, ref, startTwoRegistries } from './fixtures.ts';
 
 const closers = createClosers();
 let src: TestRegistry;
@@ -25,17 +23,10 @@ let dst: TestRegistry;
 let engine: CopyEngine;
 
 before(async () => {
-  [src, dst] = (await startRegistries(2, { name: 'copy' })) as [TestRegistry, TestRegistry];
-  closers.add(() => src.close());
-  closers.add(() => dst.close());
-  engine = createEngine({});
-  closers.add(() => engine.close());
+  ({ src, dst, engine } = await startTwoRegistries('copy', closers));
 });
 
-after(async () => {
-  await closers.closeAll();
-  await closeRegistryClients();
-});
+after(() => closeSuite(closers));
 
 describe('copyImage preserves digests', () => {
   test('a Docker v2 manifest arrives with the same bytes, digest and blobs', async () => {

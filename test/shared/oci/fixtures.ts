@@ -3,6 +3,10 @@ import { parseReference, type Reference } from '../../../shared/oci/reference.ts
 import { RegistryDirectory, type RegistryOptions } from '../../../shared/oci/registry-options.ts';
 import { RegistryPool } from '../../../shared/oci/registry-pool.ts';
 import type { RetryPolicy, Sleep } from '../../../shared/oci/retry.ts';
+import { RegistryClient, type ClientContext } from '../../../shared/oci/client.ts';
+import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.ts';
+import { closeRegistryClients } from '../../support/images.ts';
+import { startRegistries, startRegistry, type TestRegistry } from '../../support/registry.ts';
 
 // What the OCI suites share: an engine wired like production from a directory of registry
 // options, and a clock whose sleeps return at once and move time forward by what was asked.
@@ -67,4 +71,39 @@ export function createClosers(): { add(close: () => Promise<unknown>): void; clo
       if (failed) throw failed.reason;
     },
   };
+}
+
+type Closers = ReturnType<typeof createClosers>;
+
+/** A source and a destination registry and an engine between them; all closed by `closers`. */
+export async function startTwoRegistries(name: string, closers: Closers): Promise<{ src: TestRegistry; dst: TestRegistry; engine: CopyEngine }> {
+  const [src, dst] = (await startRegistries(2, { name })) as [TestRegistry, TestRegistry];
+  closers.add(() => src.close());
+  closers.add(() => dst.close());
+  const engine = createEngine({});
+  closers.add(() => engine.close());
+  return { src, dst, engine };
+}
+
+/** One registry, a fault proxy in front of it, and a client for each; all closed by `closers`. */
+export async function startProxiedRegistry(
+  name: string,
+  closers: Closers,
+  context: Omit<ClientContext, 'directory'> = {},
+): Promise<{ reg: TestRegistry; proxy: FaultProxy; client: RegistryClient; proxied: RegistryClient }> {
+  const reg = await startRegistry({ name });
+  closers.add(() => reg.close());
+  const proxy = await startFaultProxy(reg.url);
+  closers.add(() => proxy.close());
+  const client = new RegistryClient(reg.host, {}, context);
+  const proxied = new RegistryClient(proxy.host, {}, context);
+  closers.add(() => client.close());
+  closers.add(() => proxied.close());
+  return { reg, proxy, client, proxied };
+}
+
+/** What every suite's `after` does: close what it opened and the test-support clients. */
+export async function closeSuite(closers: Closers): Promise<void> {
+  await closers.closeAll();
+  await closeRegistryClients();
 }

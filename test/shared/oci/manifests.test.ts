@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RegistryClient } from '../../../shared/oci/client.ts';
 import { getManifest, headManifest, putManifest } from '../../../shared/oci/manifests.ts';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.ts';
+import { type FaultProxy } from '../../support/fault-proxy.ts';
 import * as support from '../../support/images.ts';
 import { MediaTypes, pushImage, pushIndex } from '../../support/images.ts';
-import { startRegistry, type TestRegistry } from '../../support/registry.ts';
-import { createClosers, createEngine, createFakeClock, FAST_RETRY, ref } from './fixtures.ts';
+import { type TestRegistry } from '../../support/registry.ts';
+import { closeSuite, createClosers, createEngine, createFakeClock, FAST_RETRY, ref, startProxiedRegistry } from './fixtures.ts';
 
 const closers = createClosers();
 let reg: TestRegistry;
@@ -16,22 +16,12 @@ let client: RegistryClient;
 let proxied: RegistryClient;
 
 before(async () => {
-  reg = await startRegistry({ name: 'manifests' });
-  closers.add(() => reg.close());
-  proxy = await startFaultProxy(reg.url);
-  closers.add(() => proxy.close());
   const clock = createFakeClock();
   const context = { sleep: clock.sleep, now: clock.now, retryPolicy: FAST_RETRY };
-  client = new RegistryClient(reg.host, {}, context);
-  proxied = new RegistryClient(proxy.host, {}, context);
-  closers.add(() => client.close());
-  closers.add(() => proxied.close());
+  ({ reg, proxy, client, proxied } = await startProxiedRegistry('manifests', closers, context));
 });
 
-after(async () => {
-  await closers.closeAll();
-  await support.closeRegistryClients();
-});
+after(() => closeSuite(closers));
 
 describe('getManifest', () => {
   test('reads an image manifest by tag with the exact bytes, digest and media type', async () => {

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { RegistryClient } from '../../../shared/oci/client.ts';
 import { listTags, nextLink } from '../../../shared/oci/tags.ts';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.ts';
-import { closeRegistryClients, pushImage, pushManifest } from '../../support/images.ts';
-import { startRegistry, type TestRegistry } from '../../support/registry.ts';
-import { createClosers } from './fixtures.ts';
+import { type FaultProxy } from '../../support/fault-proxy.ts';
+import { pushImage, pushManifest } from '../../support/images.ts';
+import { type TestRegistry } from '../../support/registry.ts';
+import { closeSuite, createClosers, startProxiedRegistry } from './fixtures.ts';
 
 describe('nextLink', () => {
   const base = 'https://registry.example/v2/app/tags/list?n=1000';
@@ -42,20 +42,10 @@ describe('listTags on a registry', () => {
   let proxied: RegistryClient;
 
   before(async () => {
-    reg = await startRegistry({ name: 'tags' });
-    closers.add(() => reg.close());
-    proxy = await startFaultProxy(reg.url);
-    closers.add(() => proxy.close());
-    client = new RegistryClient(reg.host, {});
-    proxied = new RegistryClient(proxy.host, {});
-    closers.add(() => client.close());
-    closers.add(() => proxied.close());
+    ({ reg, proxy, client, proxied } = await startProxiedRegistry('tags', closers));
   });
 
-  after(async () => {
-    await closers.closeAll();
-    await closeRegistryClients();
-  });
+  after(() => closeSuite(closers));
 
   test('lists every tag of a repository', async () => {
     const image = await pushImage(reg, 'listed/app', { tag: 'v1' });
