@@ -1,0 +1,66 @@
+/**
+ * AWS ECR has no webhook: an EventBridge rule forwards "ECR Image Action" events (to an API
+ * destination, or to a Lambda as-is). awsdocs/amazon-ecr-user-guide `ecr-eventbridge.md`.
+ */
+import { z } from 'zod';
+import { createCollector, type DeliveryContext, parsePayload } from '../delivery.ts';
+import type { ParsedDelivery } from '../push-event.ts';
+import { Rfc3339Time } from '../timestamps.ts';
+
+const IMAGE_ACTION = 'ECR Image Action';
+
+const Envelope = z.looseObject({
+  id: z.string().optional(),
+  'detail-type': z.string(),
+  source: z.string(),
+  account: z.string(),
+  region: z.string(),
+  time: Rfc3339Time.optional(),
+  detail: z.looseObject({}),
+});
+
+// Field names are kebab-case; manifest-media-type only appears in newer events.
+const ImageAction = z.looseObject({
+  'action-type': z.string(),
+  result: z.string(),
+  'repository-name': z.string(),
+  'image-digest': z.string().optional(),
+  'image-tag': z.string().optional(),
+  'manifest-media-type': z.string().optional(),
+});
+
+export function parseEcr(body: unknown, context: DeliveryContext): ParsedDelivery {
+  const envelope = parsePayload('ecr', Envelope, body);
+  const collector = createCollector('ecr');
+  // ECR Image Scan, ECR Pull Through Cache Action… reach the same target if the rule allows.
+  if (envelope['detail-type'] !== IMAGE_ACTION) {
+    collector.ignore('not-a-push');
+    return collector.result();
+  }
+  const detail = parsePayload('ecr', ImageAction, envelope.detail, ['detail']);
+  if (detail['action-type'] !== 'PUSH') {
+    collector.ignore(detail['action-type'] === 'DELETE' ? 'delete' : 'not-a-push');
+    return collector.result();
+  }
+  if (detail.result !== 'SUCCESS') {
+    collector.ignore('failed');
+    return collector.result();
+  }
+  collector.push({
+    // Account and region name the registry exactly; a configured registry is not needed.
+    registry: ecrRegistry(envelope.account, envelope.region),
+    repository: detail['repository-name'],
+    // "" or absent for a push by digest (one event per manifest of a multi-arch push).
+    tag: detail['image-tag'],
+    digest: detail['image-digest'],
+    mediaType: detail['manifest-media-type'],
+    eventId: envelope.id,
+    occurredAt: envelope.time,
+  });
+  return collector.result();
+}
+
+function ecrRegistry(account: string, region: string): string {
+  // The China partition answers under amazonaws.com.cn.
+  return `${account}.dkr.ecr.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+}
