@@ -33,6 +33,11 @@ export interface CopyOptions extends CallOptions {
    * set needs no HEAD, and an empty set means no manifest or blob there needs one either.
    */
   destinationTags?: ReadonlySet<string>;
+  /**
+   * Asked just before the tag is written; a returned reason skips the tag write. Lets a caller
+   * keep an older push of a tag from replacing a newer one that was written meanwhile.
+   */
+  beforeTagPush?: () => Promise<string | undefined>;
   /** Called with each chunk's size as blob bytes stream through. */
   onBytes?: (n: number) => void;
 }
@@ -142,6 +147,13 @@ export class CopyEngine {
       if (!upToDate && targetTag) job.beforeReferrers(() => job.putManifest(manifest, manifest.digest));
       referrers = await copyReferrers(job, subjects, options.sourceTags);
       if (manifest.digest !== original.digest) referrers.skipped = `signatures of ${original.digest} do not apply to the filtered index ${manifest.digest}`;
+    }
+    if (!upToDate && targetTag !== undefined && options.beforeTagPush && !job.options.dryRun) {
+      const veto = await options.beforeTagPush();
+      if (veto !== undefined) {
+        logger.info('tag push vetoed', { digest: manifest.digest, reason: veto });
+        return result('skipped', veto, referrers);
+      }
     }
     if (!upToDate) await job.putManifest(manifest, targetTag ?? manifest.digest);
 

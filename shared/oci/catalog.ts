@@ -1,0 +1,27 @@
+/** The registry catalog (`/v2/_catalog`), paginated like tags; many hosted registries refuse it. */
+import { z } from 'zod';
+import { CrossdockError } from '../errors.ts';
+import type { CallOptions, RegistryClient } from './client.ts';
+import { nextLink } from './tags.ts';
+
+const Catalog = z.looseObject({ repositories: z.array(z.string()).nullable().optional() });
+const MAX_PAGES = 10_000;
+
+export async function listRepositories(client: RegistryClient, options: CallOptions = {}): Promise<string[]> {
+  const repositories: string[] = [];
+  let path: string | undefined = '/v2/_catalog?n=1000';
+  for (let page = 0; path !== undefined && page < MAX_PAGES; page++) {
+    const what = `GET catalog ${client.registry}`;
+    const res = await client.send({ ...options, method: 'GET', path, scopes: ['registry:catalog:*'], expect: [200], what });
+    let parsed;
+    try {
+      parsed = Catalog.safeParse(JSON.parse(await res.body.text()));
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed?.success) throw new CrossdockError('REGISTRY_PROTOCOL', `${what}: catalog is not valid JSON`, { retryable: true });
+    repositories.push(...(parsed.data.repositories ?? []));
+    path = nextLink(res.headers.link, res.url);
+  }
+  return repositories;
+}

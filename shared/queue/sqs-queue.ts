@@ -1,0 +1,34 @@
+/** The task queue on SQS: SendMessageBatch, ten messages a call (the API's limit). */
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from '../log.ts';
+import type { Queue, TaskMessage } from './queue.ts';
+
+export const SQS_BATCH_LIMIT = 10;
+
+export class SqsQueue implements Queue {
+  constructor(private readonly client: SQSClient, private readonly queueUrl: string, private readonly logger: Logger) {}
+
+  async send(messages: TaskMessage[]): Promise<{ failed: string[] }> {
+    const failed: string[] = [];
+    const batches: TaskMessage[][] = [];
+    for (let i = 0; i < messages.length; i += SQS_BATCH_LIMIT) batches.push(messages.slice(i, i + SQS_BATCH_LIMIT));
+    await Promise.all(batches.map(async (batch) => {
+      try {
+        const response = await this.client.send(new SendMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: batch.map((message, i) => ({ Id: String(i), MessageBody: JSON.stringify(message) })),
+        }));
+        for (const entry of response.Failed ?? []) {
+          const message = batch[Number(entry.Id)];
+          if (message) failed.push(message.taskId);
+          this.logger.warn('message not sent', { task_id: message?.taskId, code: entry.Code, error: entry.Message });
+        }
+      } catch (error) {
+        // The tasks stay PENDING without enqueuedAt: the sweep sends them again.
+        failed.push(...batch.map((m) => m.taskId));
+        this.logger.error('message batch not sent', { count: batch.length, error: (error as Error).message });
+      }
+    }));
+    return { failed };
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Which rules a push matches, and where each sends it. A namespace-level rule keeps the path
+ * below its namespace (`team/app/api` under `team` → `mirror/app/api`); a repository-level rule
+ * may rename the repository.
+ */
+import { normalizeRegistry, type Reference } from '../oci/reference.ts';
+import type { PushEvent } from '../webhooks/push-event.ts';
+import type { Rule, RuleDestination } from './rule.ts';
+import { compileTagPattern, type TagPattern } from './tag-pattern.ts';
+
+export interface RuleMatch {
+  rule: Rule;
+  destination: Reference;
+}
+
+/** Compiled tag patterns, kept per pattern text: rules are matched on every webhook. */
+const patterns = new Map<string, TagPattern>();
+const MAX_CACHED_PATTERNS = 10_000;
+
+export function tagPatternOf(rule: Rule): TagPattern {
+  let pattern = patterns.get(rule.tagPattern);
+  if (!pattern) {
+    pattern = compileTagPattern(rule.tagPattern, { anchored: true });
+    if (patterns.size >= MAX_CACHED_PATTERNS) patterns.clear();
+    patterns.set(rule.tagPattern, pattern);
+  }
+  return pattern;
+}
+
+/** The repository path below the rule's source, or undefined when the repository is out of scope. */
+export function pathInScope(rule: Rule, registry: string, repository: string): string | undefined {
+  if (normalizeRegistry(registry).toLowerCase() !== rule.source.registry.toLowerCase()) return undefined;
+  const { namespace, repository: only } = rule.source;
+  if (only !== undefined) return repository === `${namespace}/${only}` ? only : undefined;
+  return repository.startsWith(`${namespace}/`) ? repository.slice(namespace.length + 1) : undefined;
+}
+
+export function destinationRepository(rule: Rule, destination: RuleDestination, below: string): string {
+  return `${destination.namespace}/${rule.source.repository !== undefined ? (destination.repository ?? below) : below}`;
+}
+
+/**
+ * Every (rule, destination) a push goes to. A push without a tag matches no rule: rules select
+ * tags, and the children of a multi-platform push travel with their index.
+ */
+export function matchRules(rules: readonly Rule[], event: Pick<PushEvent, 'registry' | 'repository' | 'tag'>): RuleMatch[] {
+  if (event.tag === undefined) return [];
+  const matches: RuleMatch[] = [];
+  for (const rule of rules) {
+    if (!rule.enabled) continue;
+    const below = pathInScope(rule, event.registry, event.repository);
+    if (below === undefined || !tagPatternOf(rule).test(event.tag)) continue;
+    for (const destination of rule.destinations) {
+      matches.push({ rule, destination: { registry: destination.registry, repository: destinationRepository(rule, destination, below), tag: event.tag } });
+    }
+  }
+  return matches;
+}

@@ -1,0 +1,99 @@
+/**
+ * A task copies one image to one destination. Its id is derived from what it does, so the same
+ * push delivered twice, or the same rule run twice over an unchanged image, is one task.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { formatReference } from '../oci/reference.ts';
+
+export const TaskStatus = z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'SKIPPED', 'FAILED']);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+export const FINISHED: ReadonlySet<TaskStatus> = new Set(['SUCCEEDED', 'SKIPPED', 'FAILED']);
+
+export const TaskKind = z.enum(['push', 'manual', 'backfill', 'subscription']);
+export type TaskKind = z.infer<typeof TaskKind>;
+
+const ImageRef = z.strictObject({
+  registry: z.string().min(1),
+  repository: z.string().min(1),
+  tag: z.string().min(1).optional(),
+  digest: z.string().min(1).optional(),
+});
+
+export const TaskOptions = z.strictObject({
+  overwrite: z.boolean(),
+  platforms: z.array(z.string()),
+  referrers: z.boolean(),
+});
+export type TaskOptions = z.infer<typeof TaskOptions>;
+
+export const TaskResult = z.strictObject({
+  sourceDigest: z.string(),
+  digest: z.string(),
+  digestPreserved: z.boolean(),
+  bytes: z.number().int().nonnegative(),
+  manifests: z.number().int().nonnegative(),
+  blobs: z.strictObject({ copied: z.number().int(), mounted: z.number().int(), skipped: z.number().int() }),
+  referrers: z.number().int().nonnegative(),
+  reason: z.string().optional(),
+});
+export type TaskResult = z.infer<typeof TaskResult>;
+
+export const TaskError = z.strictObject({ code: z.string(), message: z.string() });
+export type TaskError = z.infer<typeof TaskError>;
+
+export const Task = z.strictObject({
+  id: z.string().regex(/^[0-9a-f]{32}$/),
+  kind: TaskKind,
+  ruleId: z.string().optional(),
+  source: ImageRef,
+  destination: ImageRef.omit({ digest: true }),
+  options: TaskOptions,
+  status: TaskStatus,
+  attempts: z.number().int().nonnegative(),
+  /** When the push happened at the source: orders pushes of one tag (older never replaces newer). */
+  pushedAt: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  enqueuedAt: z.string().optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  durationMs: z.number().int().nonnegative().optional(),
+  result: TaskResult.optional(),
+  error: TaskError.optional(),
+});
+export type Task = z.infer<typeof Task>;
+
+export interface NewTask {
+  kind: TaskKind;
+  ruleId?: string;
+  source: Task['source'];
+  destination: Task['destination'];
+  options: TaskOptions;
+  pushedAt?: string;
+  /** What makes two requests the same work: an event id, or the source digest and push time. */
+  identity: string;
+}
+
+/** A stable id for the work a task describes (hex, 128 bits of sha256). */
+export function taskId(task: Pick<NewTask, 'kind' | 'ruleId' | 'source' | 'destination' | 'identity'>): string {
+  const parts = [task.kind, task.ruleId ?? '', formatReference(task.source), formatReference(task.destination), task.identity];
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+}
+
+export function newTask(input: NewTask, now: Date): Task {
+  const at = now.toISOString();
+  return Task.parse({
+    id: taskId(input),
+    kind: input.kind,
+    ...(input.ruleId ? { ruleId: input.ruleId } : {}),
+    source: input.source,
+    destination: input.destination,
+    options: input.options,
+    status: 'PENDING',
+    attempts: 0,
+    ...(input.pushedAt ? { pushedAt: input.pushedAt } : {}),
+    createdAt: at,
+    updatedAt: at,
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * The worker: one queue message is one task. Claim it, copy with the caller's deadline, record
+ * the outcome. Retryable failures go back to the queue (redelivery with backoff) until the last
+ * receive, which records FAILED and lets the message go to the dead-letter queue; permanent
+ * failures are recorded and acknowledged.
+ */
+import { asCrossdockError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { CopyEngine, CopyResult } from '../oci/copy.ts';
+import { parsePlatforms } from '../oci/platform-filter.ts';
+import { formatReference } from '../oci/reference.ts';
+import { TaskMessage } from '../queue/queue.ts';
+import type { Task, TaskResult } from './task.ts';
+import type { TaskStore } from './task-store.ts';
+
+export interface WorkerDeps {
+  store: TaskStore;
+  engine: CopyEngine;
+  logger: Logger;
+  /** Receives after which SQS moves a message to the dead-letter queue (the redrive policy). */
+  maxReceiveCount: number;
+  now?: () => Date;
+}
+
+export interface QueueRecord {
+  messageId: string;
+  body: string;
+  /** How many times this message has been received, this time included. */
+  receiveCount: number;
+}
+
+export interface WorkerInvocation {
+  /** Epoch ms by which every copy must stop (Lambda's remaining time, less a margin). */
+  deadline: number;
+}
+
+/** Time kept back from the deadline to record the outcome after a copy gives up. */
+export const RECORD_MARGIN_MS = 5_000;
+
+export function createWorker(deps: WorkerDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  const processRecord = async (record: QueueRecord, invocation: WorkerInvocation): Promise<boolean> => {
+    const parsed = TaskMessage.safeParse(safeJson(record.body));
+    if (!parsed.success) {
+      // Retrying cannot fix a malformed message: acknowledge it, loudly.
+      deps.logger.error('message invalid', { message_id: record.messageId });
+      return true;
+    }
+    const { taskId } = parsed.data;
+    const log = deps.logger.child({ task_id: taskId });
+    const leaseMs = Math.max(invocation.deadline - now().getTime(), 60_000);
+    const claim = await deps.store.claim(taskId, now(), leaseMs);
+    if (!claim.claimed) {
+      log.info('task not claimed', { why: claim.why });
+      // Another worker holds it: look again after the visibility timeout.
+      return claim.why !== 'running';
+    }
+    const task = claim.task;
+    log.info('task started', { attempt: task.attempts, source: formatReference(task.source), destination: formatReference(task.destination) });
+    try {
+      const result = await copyTask(deps, task, invocation.deadline - RECORD_MARGIN_MS);
+      const status = result.status === 'skipped' ? 'SKIPPED' : 'SUCCEEDED';
+      await deps.store.finish(taskId, { status, result: toTaskResult(result) }, now());
+      log.info('task finished', { status, digest: result.digest, size: result.bytes, reason: result.reason });
+      return true;
+    } catch (thrown) {
+      const error = asCrossdockError(thrown);
+      const failure = { code: error.code, message: error.message };
+      if (error.retryable && record.receiveCount < deps.maxReceiveCount) {
+        await deps.store.release(taskId, failure, now());
+        log.warn('task will be retried', { code: error.code, error: error.message, receive_count: record.receiveCount });
+        return false;
+      }
+      await deps.store.finish(taskId, { status: 'FAILED', error: failure }, now());
+      log.error('task failed', { code: error.code, error: error.message, retryable: error.retryable });
+      // A retryable failure on its last receive goes on to the dead-letter queue.
+      return !error.retryable;
+    }
+  };
+
+  /** Processes a batch; returns the message ids to hand back to the queue. */
+  return async function handleBatch(records: QueueRecord[], invocation: WorkerInvocation): Promise<string[]> {
+    const outcomes = await Promise.all(records.map(async (record) => {
+      try {
+        return (await processRecord(record, invocation)) ? undefined : record.messageId;
+      } catch (error) {
+        // The store itself failed: the message comes back and the task is tried again.
+        deps.logger.error('record not processed', { message_id: record.messageId, error: (error as Error).message });
+        return record.messageId;
+      }
+    }));
+    return outcomes.filter((id): id is string => id !== undefined);
+  };
+}
+
+async function copyTask(deps: WorkerDeps, task: Task, deadline: number): Promise<CopyResult> {
+  const destination = formatReference(task.destination);
+  const pushedAt = task.pushedAt ?? task.createdAt;
+  return deps.engine.copyImage(task.source, task.destination, {
+    overwrite: task.options.overwrite,
+    referrers: task.options.referrers,
+    deadline,
+    ...(task.options.platforms.length > 0 ? { platforms: parsePlatforms(task.options.platforms) } : {}),
+    beforeTagPush: async () =>
+      (await deps.store.advanceTagHead(destination, pushedAt, task.id))
+        ? undefined
+        : `a newer push of ${destination} was replicated already; this push (${pushedAt}) does not replace it`,
+  });
+}
+
+function toTaskResult(result: CopyResult): TaskResult {
+  return {
+    sourceDigest: result.sourceDigest,
+    digest: result.digest,
+    digestPreserved: result.digestPreserved,
+    bytes: result.bytes,
+    manifests: result.manifests,
+    blobs: { copied: result.blobs.copied, mounted: result.blobs.mounted, skipped: result.blobs.skipped },
+    referrers: result.referrers.copied,
+    ...(result.reason ? { reason: result.reason } : result.status === 'up-to-date' ? { reason: 'destination already up to date' } : {}),
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
