@@ -1,0 +1,27 @@
+/** The management API: rules, manual sync, replication records; every route needs an API key. */
+import { Hono } from 'hono';
+import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
+import type { RuleStore } from '../../shared/rules/rule-store.ts';
+import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
+import { apiKeyAuth } from '../http/api-key.ts';
+import { errorResponse, handleError } from '../http/errors.ts';
+import { rulesRoutes } from './rules-routes.ts';
+import { syncRoutes } from './sync-routes.ts';
+import { tasksRoutes } from './tasks-routes.ts';
+
+export interface ApiAppDeps extends EnqueueDeps {
+  rulesStore: RuleStore;
+  pool: RegistryPool;
+  apiKeys: readonly string[];
+}
+
+export function createApiApp(deps: ApiAppDeps) {
+  const app = new Hono();
+  app.onError((error, c) => handleError(error, c, deps.logger));
+  app.notFound((c) => errorResponse(c, 404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
+  app.use('*', apiKeyAuth(deps.apiKeys));
+  app.route('/rules', rulesRoutes(deps));
+  app.route('/sync', syncRoutes(deps));
+  app.route('/tasks', tasksRoutes(deps.store));
+  return app;
+}

@@ -1,0 +1,68 @@
+/** `/rules`: create, list, get, replace, delete, enable/disable, and run over existing images. */
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { InvalidInputError } from '../../shared/errors.ts';
+import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
+import { Rule, RuleInput, ruleProblems } from '../../shared/rules/rule.ts';
+import { RuleNotFoundError, type RuleStore } from '../../shared/rules/rule-store.ts';
+import { planRuleRun } from '../../shared/rules/run-rule.ts';
+import { enqueueTasks, type EnqueueDeps } from '../../shared/tasks/enqueue.ts';
+import { readJson } from '../http/body.ts';
+
+export interface RulesRoutesDeps extends EnqueueDeps {
+  rulesStore: RuleStore;
+  pool: RegistryPool;
+}
+
+async function validRuleInput(c: import('hono').Context): Promise<RuleInput> {
+  const input = await readJson(c, RuleInput);
+  const problems = ruleProblems(input);
+  if (problems.length > 0) throw new InvalidInputError('INVALID_RULE', problems);
+  return input;
+}
+
+export function rulesRoutes(deps: RulesRoutesDeps) {
+  const now = () => (deps.now ?? (() => new Date()))().toISOString();
+  const mustGet = async (id: string): Promise<Rule> => {
+    const rule = await deps.rulesStore.get(id);
+    if (!rule) throw new RuleNotFoundError(id);
+    return rule;
+  };
+  const setEnabled = (enabled: boolean) => async (c: import('hono').Context) => {
+    const rule = { ...(await mustGet(c.req.param('id')!)), enabled, updatedAt: now() };
+    await deps.rulesStore.put(rule);
+    return c.json(rule);
+  };
+
+  return new Hono()
+    .post('/', async (c) => {
+      const input = await validRuleInput(c);
+      const at = now();
+      const rule = Rule.parse({ ...input, id: randomUUID(), createdAt: at, updatedAt: at });
+      await deps.rulesStore.put(rule);
+      deps.logger.info('rule created', { rule_id: rule.id });
+      return c.json(rule, 201);
+    })
+    .get('/', async (c) => c.json({ items: await deps.rulesStore.list() }))
+    .get('/:id', async (c) => c.json(await mustGet(c.req.param('id'))))
+    .put('/:id', async (c) => {
+      const existing = await mustGet(c.req.param('id'));
+      const input = await validRuleInput(c);
+      const rule = Rule.parse({ ...input, id: existing.id, createdAt: existing.createdAt, updatedAt: now() });
+      await deps.rulesStore.put(rule);
+      return c.json(rule);
+    })
+    .delete('/:id', async (c) => {
+      if (!(await deps.rulesStore.delete(c.req.param('id')))) throw new RuleNotFoundError(c.req.param('id'));
+      return c.body(null, 204);
+    })
+    .post('/:id/enable', setEnabled(true))
+    .post('/:id/disable', setEnabled(false))
+    .post('/:id/run', async (c) => {
+      const rule = await mustGet(c.req.param('id'));
+      const plan = await planRuleRun(rule, deps.pool);
+      const tasks = await enqueueTasks(deps, plan.tasks);
+      deps.logger.info('rule run', { rule_id: rule.id, considered: plan.considered, up_to_date: plan.upToDate, tasks: tasks.length });
+      return c.json({ considered: plan.considered, upToDate: plan.upToDate, tasks }, 202);
+    });
+}

@@ -1,0 +1,78 @@
+/**
+ * `POST /webhooks/:provider[/:source]`: check the delivery is genuine, parse the provider's
+ * payload into pushes, match them against the rules and create one task per (push, rule,
+ * destination). Answers fast and 2xx for anything genuine and well-formed (distribution retries
+ * every other status for ever); 401, 400, 404 and 413 otherwise, with nothing enqueued.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import type { Logger } from '../../shared/log.ts';
+import { matchRules } from '../../shared/rules/match.ts';
+import type { RuleLookup } from '../../shared/rules/rule-lookup.ts';
+import { enqueueTasks, type EnqueueDeps } from '../../shared/tasks/enqueue.ts';
+import { tasksForPush } from '../../shared/tasks/from-push.ts';
+import { verifyDelivery, WebhookAuth } from '../../shared/webhooks/authenticity.ts';
+import type { DeliveryContext } from '../../shared/webhooks/delivery.ts';
+import { parseDelivery } from '../../shared/webhooks/parse.ts';
+import { Provider } from '../../shared/webhooks/push-event.ts';
+import { errorResponse, handleError } from '../http/errors.ts';
+
+export const MAX_WEBHOOK_BODY = 1024 * 1024;
+
+export const WebhookSource = z.strictObject({
+  provider: Provider,
+  auth: WebhookAuth,
+  /** The registry host pushes come from, where the payload does not say it reliably. */
+  registry: z.string().optional(),
+});
+export type WebhookSource = z.infer<typeof WebhookSource>;
+
+export interface WebhookAppDeps extends EnqueueDeps {
+  /** Sources by name; `/webhooks/:provider` uses the source named like the provider. */
+  sources: Record<string, WebhookSource>;
+  rules: RuleLookup;
+  logger: Logger;
+}
+
+export function createWebhookApp(deps: WebhookAppDeps) {
+  const app = new Hono();
+  app.onError((error, c) => handleError(error, c, deps.logger));
+
+  const receive = async (c: import('hono').Context, providerName: string, sourceName: string) => {
+    const provider = Provider.safeParse(providerName);
+    if (!provider.success) return errorResponse(c, 404, 'UNKNOWN_PROVIDER', `no webhook provider "${providerName}" (known: ${Provider.options.join(', ')})`);
+    const source = deps.sources[sourceName];
+    if (!source || source.provider !== provider.data) return errorResponse(c, 404, 'UNKNOWN_SOURCE', `no webhook source "${sourceName}" is configured for ${provider.data}`);
+
+    const rawBody = Buffer.from(await c.req.arrayBuffer());
+    const context: DeliveryContext = {
+      headers: Object.fromEntries(Object.entries(c.req.header()).map(([k, v]) => [k.toLowerCase(), v])),
+      query: c.req.query(),
+      ...(source.registry ? { registry: source.registry } : {}),
+      receivedAt: new Date(),
+    };
+    const verdict = verifyDelivery(source.auth, rawBody, context);
+    if (!verdict.ok) {
+      deps.logger.warn('webhook refused', { provider: provider.data, source: sourceName, reason: verdict.reason });
+      return errorResponse(c, 401, 'WEBHOOK_UNAUTHENTICATED', verdict.reason);
+    }
+    const delivery = parseDelivery(provider.data, rawBody, context);
+    const pushes = await Promise.all(delivery.events.map(async (event) => {
+      const matches = matchRules(await deps.rules(event.registry), event);
+      return { event, matches, tasks: tasksForPush(event, matches, rawBody, context.receivedAt) };
+    }));
+    const enqueued = await enqueueTasks(deps, pushes.flatMap((p) => p.tasks));
+    deps.logger.info('webhook received', { provider: provider.data, source: sourceName, events: delivery.events.length, ignored: delivery.ignored, tasks: enqueued.length, created: enqueued.filter((t) => t.created).length });
+    return c.json({
+      events: pushes.map((p) => ({ ...p.event, rules: [...new Set(p.matches.map((m) => m.rule.id))] })),
+      ignored: { count: delivery.ignored, reasons: delivery.ignoredReasons },
+      tasks: enqueued,
+    }, 202);
+  };
+
+  const limit = bodyLimit({ maxSize: MAX_WEBHOOK_BODY, onError: (c) => errorResponse(c, 413, 'WEBHOOK_TOO_LARGE', `body over ${MAX_WEBHOOK_BODY} bytes`) });
+  app.post('/webhooks/:provider', limit, (c) => receive(c, c.req.param('provider'), c.req.param('provider')));
+  app.post('/webhooks/:provider/:source', limit, (c) => receive(c, c.req.param('provider'), c.req.param('source')));
+  return app;
+}

@@ -1,0 +1,118 @@
+/**
+ * The pipeline wired as in production, on real parts: embedded DynamoDB and SQS with the real
+ * SDK, real registries, the webhook and API apps on real sockets, and a poller that hands SQS
+ * messages to the worker the way Lambda's event source mapping does.
+ */
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Logger } from '../../shared/log.ts';
+import { CopyEngine } from '../../shared/oci/copy.ts';
+import { RegistryDirectory, type RegistryOptions } from '../../shared/oci/registry-options.ts';
+import { RegistryPool } from '../../shared/oci/registry-pool.ts';
+import type { RetryPolicy } from '../../shared/oci/retry.ts';
+import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
+import { DynamoDbRuleStore } from '../../shared/rules/dynamodb-rule-store.ts';
+import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
+import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
+import { createWorker } from '../../shared/tasks/worker.ts';
+import { createApiApp } from '../../functions/api/app.ts';
+import { createWebhookApp, type WebhookSource } from '../../functions/webhook/app.ts';
+import { startLocalAws, type LocalAws } from '../support/aws.ts';
+
+export const API_KEY = 'test-api-key-0123456789';
+
+export interface HarnessOptions {
+  sources?: Record<string, WebhookSource>;
+  registries?: Record<string, RegistryOptions>;
+  maxReceiveCount?: number;
+  visibilityTimeoutSeconds?: number;
+  retryPolicy?: RetryPolicy;
+  /** Port for the webhook server, when a registry must know it before the harness starts. */
+  webhookPort?: number;
+}
+
+export interface Harness {
+  aws: LocalAws;
+  store: DynamoDbTaskStore;
+  rulesStore: DynamoDbRuleStore;
+  webhookUrl: string;
+  apiUrl: string;
+  logs: string[];
+  /** Receives and processes queue messages until the queue stays empty for `idleMs`. */
+  drain(options?: { idleMs?: number; maxMs?: number }): Promise<{ processed: number; failed: number }>;
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  close(): Promise<void>;
+}
+
+function listen(fetch: (request: Request) => Response | Promise<Response>, port = 0): Promise<{ server: ServerType; url: string }> {
+  return new Promise((resolve) => {
+    const server = serve({ fetch, port, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve({ server, url: `http://127.0.0.1:${info.port}` }));
+  });
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const maxReceiveCount = options.maxReceiveCount ?? 3;
+  const aws = await startLocalAws({ maxReceiveCount, visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 1 });
+  const logs: string[] = [];
+  const logger: Logger = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
+  const store = new DynamoDbTaskStore({ client: aws.clients.dynamodb, tableName: aws.tables.tasks, retentionDays: 30 });
+  const rulesStore = new DynamoDbRuleStore(aws.clients.dynamodb, aws.tables.rules);
+  const queue = new SqsQueue(aws.clients.sqs, aws.queueUrl, logger);
+  const pool = new RegistryPool({ directory: new RegistryDirectory(options.registries ?? {}), logger, ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}) });
+  const engine = new CopyEngine({ pool, logger });
+  const worker = createWorker({ store, engine, logger, maxReceiveCount });
+  const deps = { store, queue, logger, rulesStore, pool };
+  const webhook = await listen(createWebhookApp({ ...deps, sources: options.sources ?? {}, rules: createRuleLookup(rulesStore, 0) }).fetch, options.webhookPort);
+  const api = await listen(createApiApp({ ...deps, apiKeys: [API_KEY] }).fetch);
+
+  const drain: Harness['drain'] = async ({ idleMs = 1500, maxMs = 30_000 } = {}) => {
+    let processed = 0;
+    let failed = 0;
+    const started = Date.now();
+    let idleSince = Date.now();
+    while (Date.now() - started < maxMs && Date.now() - idleSince < idleMs) {
+      const response = await aws.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: aws.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, AttributeNames: ['All'] }));
+      const messages = response.Messages ?? [];
+      if (messages.length === 0) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      idleSince = Date.now();
+      const records = messages.map((m) => ({ messageId: m.MessageId!, body: m.Body!, receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1') }));
+      const failures = await worker(records, { deadline: Date.now() + 60_000 });
+      processed += records.length;
+      failed += failures.length;
+      const done = messages.filter((m) => !failures.includes(m.MessageId!));
+      if (done.length > 0) {
+        await aws.clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: aws.queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+      }
+    }
+    return { processed, failed };
+  };
+
+  return {
+    aws,
+    store,
+    rulesStore,
+    webhookUrl: webhook.url,
+    apiUrl: api.url,
+    logs,
+    drain,
+    async api(method, path, body, headers = { authorization: `Bearer ${API_KEY}` }) {
+      const response = await fetch(`${api.url}${path}`, {
+        method,
+        headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    },
+    async close() {
+      webhook.server.close();
+      api.server.close();
+      await engine.close();
+      await aws.close();
+    },
+  };
+}
