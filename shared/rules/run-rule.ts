@@ -9,6 +9,7 @@ import { listRepositories } from '../oci/catalog.ts';
 import { mapLimit } from '../oci/limiter.ts';
 import { headManifest } from '../oci/manifests.ts';
 import type { RegistryPool } from '../oci/registry-pool.ts';
+import { RegistryError } from '../oci/registry-error.ts';
 import { listTags } from '../oci/tags.ts';
 import { isArtifactTag } from '../sync/plan.ts';
 import type { NewTask } from '../tasks/task.ts';
@@ -31,7 +32,7 @@ export async function planRuleRun(rule: Rule, pool: RegistryPool, options: CallO
     : (await listRepositories(source, options)).filter((r) => pathInScope(rule, rule.source.registry, r) !== undefined);
   const pattern = tagPatternOf(rule);
   const images = (await mapLimit(repositories, CONCURRENCY, async (repository) =>
-    (await listTags(pool.client(rule.source.registry, repository), repository, options))
+    (await tagsOf(pool, rule.source.registry, repository, options))
       .filter((tag) => !isArtifactTag(tag) && pattern.test(tag))
       .map((tag) => ({ repository, tag })),
   )).flat();
@@ -59,4 +60,14 @@ export async function planRuleRun(rule: Rule, pool: RegistryPool, options: CallO
     if (missing === 0) plan.upToDate++;
   });
   return plan;
+}
+
+/** A catalog may list repositories that hold blobs but no tag yet: those have nothing to copy. */
+async function tagsOf(pool: RegistryPool, registry: string, repository: string, options: CallOptions): Promise<string[]> {
+  try {
+    return await listTags(pool.client(registry, repository), repository, options);
+  } catch (error) {
+    if (error instanceof RegistryError && error.status === 404) return [];
+    throw error;
+  }
 }
