@@ -40,13 +40,37 @@ export function destinationRepository(rule: Rule, destination: RuleDestination, 
 }
 
 /**
+ * Rules indexed by the repository path they cover (a namespace, or namespace/repository), so a
+ * push is matched against the few rules on its path prefixes, not against every rule.
+ */
+export class RuleIndex {
+  readonly #byPath = new Map<string, Rule[]>();
+  constructor(readonly rules: readonly Rule[]) {
+    for (const rule of rules) {
+      const path = rule.source.repository !== undefined ? `${rule.source.namespace}/${rule.source.repository}` : rule.source.namespace;
+      const list = this.#byPath.get(path);
+      if (list) list.push(rule);
+      else this.#byPath.set(path, [rule]);
+    }
+  }
+
+  /** Rules whose namespace or repository is a path prefix of `repository`. */
+  candidates(repository: string): Rule[] {
+    const found: Rule[] = [];
+    const parts = repository.split('/');
+    for (let i = 1; i <= parts.length; i++) found.push(...(this.#byPath.get(parts.slice(0, i).join('/')) ?? []));
+    return found;
+  }
+}
+
+/**
  * Every (rule, destination) a push goes to. A push without a tag matches no rule: rules select
  * tags, and the children of a multi-platform push travel with their index.
  */
-export function matchRules(rules: readonly Rule[], event: Pick<PushEvent, 'registry' | 'repository' | 'tag'>): RuleMatch[] {
+export function matchRules(rules: readonly Rule[] | RuleIndex, event: Pick<PushEvent, 'registry' | 'repository' | 'tag'>): RuleMatch[] {
   if (event.tag === undefined) return [];
   const matches: RuleMatch[] = [];
-  for (const rule of rules) {
+  for (const rule of rules instanceof RuleIndex ? rules.candidates(event.repository) : rules) {
     if (!rule.enabled) continue;
     const below = pathInScope(rule, event.registry, event.repository);
     if (below === undefined || !tagPatternOf(rule).test(event.tag)) continue;

@@ -2,20 +2,20 @@
  * The rules a push to a registry may match, cached for a moment: a webhook burst (or 1,000 rules)
  * should not query the table on every event. A new rule applies within `ttlMs`.
  */
-import type { Rule } from './rule.ts';
+import { RuleIndex } from './match.ts';
 import type { RuleStore } from './rule-store.ts';
 
 export const DEFAULT_RULE_CACHE_MS = 2_000;
 
-export type RuleLookup = (registry: string) => Promise<Rule[]>;
+export type RuleLookup = (registry: string) => Promise<RuleIndex>;
 
 export function createRuleLookup(store: RuleStore, ttlMs = DEFAULT_RULE_CACHE_MS, now: () => number = Date.now): RuleLookup {
-  const cache = new Map<string, { at: number; rules: Promise<Rule[]> }>();
+  const cache = new Map<string, { at: number; rules: Promise<RuleIndex> }>();
   return function rulesFor(registry) {
     const key = registry.toLowerCase();
     const hit = cache.get(key);
     if (hit && now() - hit.at < ttlMs) return hit.rules;
-    const rules = store.listBySourceRegistry(key);
+    const rules = store.listBySourceRegistry(key).then((list) => new RuleIndex(list));
     cache.set(key, { at: now(), rules });
     rules.catch(() => cache.delete(key));
     return rules;

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { matchRules, RuleIndex } from '../../../shared/rules/match.ts';
+import { Rule, RuleInput, ruleProblems } from '../../../shared/rules/rule.ts';
+
+let n = 0;
+function rule(input: Partial<RuleInput> & Pick<RuleInput, 'source' | 'destinations'>): Rule {
+  n++;
+  return Rule.parse({ ...RuleInput.parse({ name: `r${n}`, ...input }), id: `rule-${n}`, createdAt: 'now', updatedAt: 'now' });
+}
+
+const team = rule({ source: { registry: 'src.example', namespace: 'team' }, destinations: [{ registry: 'dst.example', namespace: 'mirror' }, { registry: 'dr.example', namespace: 'dr' }] });
+const renamed = rule({ source: { registry: 'src.example', namespace: 'team', repository: 'api' }, tagPattern: 'v[0-9]+', destinations: [{ registry: 'dst.example', namespace: 'prod', repository: 'backend' }] });
+const hub = rule({ source: { registry: 'index.docker.io', namespace: 'library' }, destinations: [{ registry: 'dst.example', namespace: 'hub' }] });
+const disabled = rule({ enabled: false, source: { registry: 'src.example', namespace: 'team' }, destinations: [{ registry: 'dst.example', namespace: 'off' }] });
+const rules = [team, renamed, hub, disabled];
+
+describe('matchRules', () => {
+  test('a namespace rule keeps the path below its namespace, for every destination', () => {
+    const matches = matchRules(rules, { registry: 'src.example', repository: 'team/app/web', tag: 'latest' });
+    assert.deepEqual(matches.map((m) => `${m.rule.id} ${m.destination.registry}/${m.destination.repository}:${m.destination.tag}`), [
+      `${team.id} dst.example/mirror/app/web:latest`,
+      `${team.id} dr.example/dr/app/web:latest`,
+    ]);
+  });
+
+  test('a repository rule renames, and its pattern must match the whole tag', () => {
+    const v2 = matchRules(rules, { registry: 'src.example', repository: 'team/api', tag: 'v2' }).filter((m) => m.rule === renamed);
+    assert.equal(v2[0]?.destination.repository, 'prod/backend');
+    assert.equal(matchRules(rules, { registry: 'src.example', repository: 'team/api', tag: 'v2-rc1' }).filter((m) => m.rule === renamed).length, 0);
+  });
+
+  test('registry aliases, other namespaces, untagged pushes and disabled rules', () => {
+    assert.equal(matchRules(rules, { registry: 'docker.io', repository: 'library/alpine', tag: '3' })[0]?.rule, hub);
+    assert.deepEqual(matchRules(rules, { registry: 'src.example', repository: 'teams/app', tag: 'v1' }), []);
+    assert.deepEqual(matchRules(rules, { registry: 'src.example', repository: 'team/app' }), []);
+    assert.ok(!matchRules(rules, { registry: 'src.example', repository: 'team/app', tag: 'v1' }).some((m) => m.rule === disabled));
+  });
+
+  test('the index finds exactly what a scan of every rule finds', () => {
+    const many = Array.from({ length: 300 }, (_, i) => rule({ source: { registry: 'src.example', namespace: `ns-${i % 50}`, ...(i % 3 === 0 ? { repository: `app-${i % 7}` } : {}) }, tagPattern: i % 2 ? '.*' : 'v.*', destinations: [{ registry: 'dst.example', namespace: `m${i}` }] }));
+    const index = new RuleIndex(many);
+    for (let i = 0; i < 200; i++) {
+      const event = { registry: 'src.example', repository: `ns-${i % 60}/app-${i % 9}`, tag: i % 4 ? 'v1' : 'latest' };
+      const key = (m: { rule: Rule; destination: { repository: string } }) => `${m.rule.id} ${m.destination.repository}`;
+      assert.deepEqual(matchRules(index, event).map(key).sort(), matchRules(many, event).map(key).sort(), JSON.stringify(event));
+    }
+  });
+});
+
+describe('ruleProblems', () => {
+  test('patterns RE2 cannot run in linear time (backreferences, lookaround) are refused', () => {
+    const base = { source: { registry: 'src.example', namespace: 'team' }, destinations: [{ registry: 'dst.example', namespace: 'mirror' }] };
+    assert.match(ruleProblems(RuleInput.parse({ name: 'x', ...base, tagPattern: '(a)\\1' })).join(), /tagPattern: invalid tag pattern/);
+    assert.match(ruleProblems(RuleInput.parse({ name: 'x', ...base, tagPattern: 'v(?=1)' })).join(), /tagPattern: invalid tag pattern/);
+    assert.deepEqual(ruleProblems(RuleInput.parse({ name: 'x', ...base, tagPattern: '(a+)+$' })), []);
+  });
+});
