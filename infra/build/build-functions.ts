@@ -1,0 +1,75 @@
+/**
+ * One esbuild bundle per Lambda function: `functions/<name>/handler.ts` →
+ * `<outdir>/<name>/index.mjs` (+ `index.mjs.map`), which serverless.yml zips as that function's
+ * artifact with handler `.build/lambda/<name>/index.handler`.
+ *
+ *   node --import tsx infra/build/build-functions.ts [outdir]
+ */
+import { rmSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+export const LAMBDA_FUNCTIONS = ['webhook', 'api', 'worker', 'sweep'] as const;
+export type LambdaFunction = (typeof LAMBDA_FUNCTIONS)[number];
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const DEFAULT_OUTDIR = join(ROOT, '.build', 'lambda');
+
+// Bundled CommonJS dependencies call require(); an ES module has none, so give it one (the same
+// banner as infra/bin/crossdock.mjs).
+const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+export interface BuildOptions {
+  outdir?: string;
+  functions?: readonly LambdaFunction[];
+}
+
+export interface BuiltFunction {
+  name: LambdaFunction;
+  file: string;
+  bytes: number;
+  sourceMapBytes: number;
+}
+
+export async function buildFunctions(options: BuildOptions = {}): Promise<BuiltFunction[]> {
+  const outdir = resolve(options.outdir ?? DEFAULT_OUTDIR);
+  const names = options.functions ?? LAMBDA_FUNCTIONS;
+  // A stale file left in a function's directory would be zipped into its artifact.
+  for (const name of names) rmSync(join(outdir, name), { recursive: true, force: true });
+  // One build of several entry points: esbuild parses the shared dependency graph once, and
+  // without code splitting each entry still gets a self-contained bundle.
+  await build({
+    entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, join(ROOT, 'functions', name, 'handler.ts')])),
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    // The runtime's own AWS SDK is not pinned to our version: bundle it with everything else.
+    packages: 'bundle',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    banner: { js: REQUIRE_BANNER },
+    minify: true,
+    // Read at run time with NODE_OPTIONS=--enable-source-maps (serverless.yml).
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'none',
+    logLevel: 'error',
+  });
+  return names.map((name) => {
+    const file = join(outdir, name, 'index.mjs');
+    return { name, file, bytes: statSync(file).size, sourceMapBytes: statSync(`${file}.map`).size };
+  });
+}
+
+export function formatSizes(built: readonly BuiltFunction[]): string {
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`.padStart(12);
+  const rows = built.map((b) => `${b.name.padEnd(8)} ${kib(b.bytes)} ${kib(b.sourceMapBytes)}  ${relative(process.cwd(), b.file)}`);
+  return [`${'function'.padEnd(8)} ${'bundle'.padStart(12)} ${'source map'.padStart(12)}`, ...rows].join('\n');
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const built = await buildFunctions(process.argv[2] === undefined ? {} : { outdir: process.argv[2] });
+  process.stdout.write(`${formatSizes(built)}\n`);
+}

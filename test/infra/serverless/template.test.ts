@@ -1,0 +1,320 @@
+/**
+ * Packages the service offline (`serverless package`, no AWS account) from a copy of
+ * serverless.yml and infra/cloudformation/, with freshly built bundles, and checks the generated
+ * CloudFormation: what the code relies on (tables, queue, event source, routes, environment) and
+ * what keeps it safe (one least-privilege role per function, DLQ, alarm, no secret in the template).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import { buildFunctions, LAMBDA_FUNCTIONS, ROOT, type LambdaFunction } from '../../../infra/build/build-functions.ts';
+import { TABLES, tableName } from '../../../infra/aws/tables.ts';
+import { ServiceEnvironment } from '../../../shared/config.ts';
+
+const STAGE = 'ci';
+const MAX_ZIP_BYTES = 10 * 1024 * 1024;
+const SERVERLESS = join(ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js');
+
+const Resource = z.looseObject({ Type: z.string(), Properties: z.record(z.string(), z.unknown()).default({}) });
+const Template = z.looseObject({ Resources: z.record(z.string(), Resource) });
+type Template = z.infer<typeof Template>;
+
+const Statement = z.strictObject({
+  Effect: z.literal('Allow'),
+  Action: z.union([z.string(), z.array(z.string())]),
+  Resource: z.unknown(),
+});
+const RoleProperties = z.looseObject({
+  Policies: z.array(z.looseObject({ PolicyDocument: z.looseObject({ Statement: z.array(Statement) }) })),
+});
+const FunctionProperties = z.looseObject({
+  Handler: z.string(),
+  Runtime: z.string(),
+  Architectures: z.array(z.string()),
+  Timeout: z.number(),
+  Code: z.looseObject({ S3Key: z.string() }),
+  Role: z.unknown(),
+  Environment: z.looseObject({ Variables: z.record(z.string(), z.unknown()) }),
+});
+
+const logicalName = (name: LambdaFunction) => `${name[0]!.toUpperCase()}${name.slice(1)}`;
+
+/** `X` for `!GetAtt X.Arn`, `X/index/Y` for `!Join ['/', [!GetAtt X.Arn, index, Y]]`. */
+function describeArn(value: unknown): string {
+  const getAtt = z.strictObject({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) }).safeParse(value);
+  if (getAtt.success) return getAtt.data['Fn::GetAtt'][0];
+  const join = z.strictObject({ 'Fn::Join': z.tuple([z.literal('/'), z.array(z.unknown())]) }).safeParse(value);
+  if (join.success) return join.data['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : describeArn(part))).join('/');
+  assert.fail(`unexpected IAM resource ${JSON.stringify(value)}`);
+}
+
+/** Every grant of a role as `action resource`, sorted. */
+function grants(template: Template, roleId: string): string[] {
+  const role = RoleProperties.parse(resource(template, roleId, 'AWS::IAM::Role'));
+  return role.Policies.flatMap((policy) => policy.PolicyDocument.Statement.flatMap((statement) => {
+    const actions = [statement.Action].flat();
+    const resources = [statement.Resource].flat().map(describeArn);
+    return actions.flatMap((action) => resources.map((arn) => `${action} ${arn}`));
+  })).sort();
+}
+
+function resource(template: Template, id: string, type: string): Record<string, unknown> {
+  const found = template.Resources[id];
+  assert.ok(found, `resource ${id} is in the template`);
+  assert.equal(found.Type, type, `resource ${id}`);
+  return found.Properties;
+}
+
+function resourcesOfType(template: Template, type: string): Array<[string, Record<string, unknown>]> {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type).map(([id, r]) => [id, r.Properties]);
+}
+
+/** Names in a zip's central directory. */
+function zipEntries(zip: Buffer): string[] {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  assert.ok(end >= 0, 'zip has an end of central directory record');
+  const count = zip.readUInt16LE(end + 10);
+  let offset = zip.readUInt32LE(end + 16);
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    assert.equal(zip.readUInt32LE(offset), 0x02014b50, 'central directory entry signature');
+    const nameLength = zip.readUInt16LE(offset + 28);
+    names.push(zip.toString('utf8', offset + 46, offset + 46 + nameLength));
+    offset += 46 + nameLength + zip.readUInt16LE(offset + 30) + zip.readUInt16LE(offset + 32);
+  }
+  return names.sort();
+}
+
+describe('serverless package (offline)', () => {
+  let work: string;
+  let packageDir: string;
+  let template: Template;
+  let output: string;
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'crossdock-sls-'));
+    await cp(join(ROOT, 'serverless.yml'), join(work, 'serverless.yml'));
+    await cp(join(ROOT, 'infra', 'cloudformation'), join(work, 'infra', 'cloudformation'), { recursive: true });
+    await buildFunctions({ outdir: join(work, '.build', 'lambda') });
+    packageDir = join(work, 'package');
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      // Dummy credentials: should anything try AWS, it fails instead of reaching a real account.
+      AWS_ACCESS_KEY_ID: 'offline',
+      AWS_SECRET_ACCESS_KEY: 'offline',
+      AWS_PROFILE: undefined,
+      AWS_SESSION_TOKEN: undefined,
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+    };
+    const result = await promisify(execFile)(process.execPath, [SERVERLESS, 'package', '--stage', STAGE, '--region', 'us-east-1', '--package', packageDir], {
+      cwd: work,
+      env,
+      timeout: 60_000,
+    });
+    output = `${result.stdout}${result.stderr}`;
+    template = Template.parse(JSON.parse(await readFile(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')));
+  });
+
+  after(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('packages with a valid configuration and no deprecation', () => {
+    assert.match(output, /Service packaged/);
+    assert.doesNotMatch(output, /Invalid configuration|deprecation/i);
+  });
+
+  it('declares exactly the tables of infra/aws/tables.ts, keys, attributes and indexes alike', () => {
+    const tables = resourcesOfType(template, 'AWS::DynamoDB::Table');
+    assert.deepEqual(tables.map(([, p]) => p.TableName).sort(), TABLES.map((t) => tableName(`crossdock-${STAGE}`, t)).sort());
+    const keySchema = (hash: string, range?: string) => [
+      { AttributeName: hash, KeyType: 'HASH' },
+      ...(range === undefined ? [] : [{ AttributeName: range, KeyType: 'RANGE' }]),
+    ];
+    for (const table of TABLES) {
+      const [, props] = tables.find(([, p]) => p.TableName === tableName(`crossdock-${STAGE}`, table))!;
+      assert.deepEqual(props.KeySchema, keySchema(table.partitionKey, table.sortKey), `${table.name} key schema`);
+      const attributes = z.array(z.strictObject({ AttributeName: z.string(), AttributeType: z.string() })).parse(props.AttributeDefinitions);
+      assert.deepEqual(
+        Object.fromEntries(attributes.map((a) => [a.AttributeName, a.AttributeType])),
+        table.attributes,
+        `${table.name} attribute definitions`,
+      );
+      assert.equal(attributes.length, Object.keys(table.attributes).length, `${table.name} defines each attribute once`);
+      const indexes = z.array(z.looseObject({ IndexName: z.string() })).parse(props.GlobalSecondaryIndexes ?? []);
+      assert.deepEqual(
+        [...indexes].sort((a, b) => a.IndexName.localeCompare(b.IndexName)),
+        table.indexes
+          .map((index) => ({ IndexName: index.name, KeySchema: keySchema(index.partitionKey, index.sortKey), Projection: { ProjectionType: 'ALL' } }))
+          .sort((a, b) => a.IndexName.localeCompare(b.IndexName)),
+        `${table.name} global secondary indexes`,
+      );
+      assert.deepEqual(
+        props.TimeToLiveSpecification,
+        table.ttlAttribute === undefined ? undefined : { AttributeName: table.ttlAttribute, Enabled: true },
+        `${table.name} TTL`,
+      );
+      assert.equal(props.BillingMode, 'PAY_PER_REQUEST');
+      assert.deepEqual(props.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
+      assert.deepEqual(props.SSESpecification, { SSEEnabled: true });
+    }
+  });
+
+  it('expires task records on tasks.expiresAt', () => {
+    assert.deepEqual(resource(template, 'TasksTable', 'AWS::DynamoDB::Table').TimeToLiveSpecification, { AttributeName: 'expiresAt', Enabled: true });
+  });
+
+  it('redrives task messages to the DLQ after the maxReceiveCount the worker is given', () => {
+    const queue = resource(template, 'TasksQueue', 'AWS::SQS::Queue');
+    assert.deepEqual(queue.RedrivePolicy, { deadLetterTargetArn: { 'Fn::GetAtt': ['TasksDeadLetterQueue', 'Arn'] }, maxReceiveCount: 5 });
+    const worker = FunctionProperties.parse(resource(template, 'WorkerLambdaFunction', 'AWS::Lambda::Function'));
+    assert.equal(worker.Environment.Variables.CROSSDOCK_MAX_RECEIVE_COUNT, '5');
+    assert.equal(resource(template, 'TasksDeadLetterQueue', 'AWS::SQS::Queue').MessageRetentionPeriod, 1_209_600);
+  });
+
+  it('keeps a message invisible for at least 6 × the worker timeout', () => {
+    const worker = FunctionProperties.parse(resource(template, 'WorkerLambdaFunction', 'AWS::Lambda::Function'));
+    const visibility = z.number().parse(resource(template, 'TasksQueue', 'AWS::SQS::Queue').VisibilityTimeout);
+    assert.ok(visibility >= 6 * worker.Timeout, `visibility ${visibility} s, worker timeout ${worker.Timeout} s`);
+  });
+
+  it('feeds the worker batches of 10 with partial batch responses and a concurrency cap', () => {
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+    assert.equal(mappings.length, 1);
+    const [, mapping] = mappings[0]!;
+    assert.deepEqual(mapping.EventSourceArn, { 'Fn::GetAtt': ['TasksQueue', 'Arn'] });
+    assert.deepEqual(mapping.FunctionName, { 'Fn::GetAtt': ['WorkerLambdaFunction', 'Arn'] });
+    assert.equal(mapping.BatchSize, 10);
+    assert.deepEqual(mapping.FunctionResponseTypes, ['ReportBatchItemFailures']);
+    assert.deepEqual(mapping.ScalingConfig, { MaximumConcurrency: 10 });
+  });
+
+  it('runs the sweep every five minutes', () => {
+    const rules = resourcesOfType(template, 'AWS::Events::Rule');
+    assert.deepEqual(rules.map(([, p]) => [p.ScheduleExpression, z.array(z.looseObject({ Arn: z.unknown() })).parse(p.Targets).map((t) => t.Arn)]), [
+      ['rate(5 minutes)', [{ 'Fn::GetAtt': ['SweepLambdaFunction', 'Arn'] }]],
+    ]);
+  });
+
+  it('routes the HTTP API to the webhook and api functions', () => {
+    const routes = Object.fromEntries(resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(([, route]) => {
+      const target = z.strictObject({ 'Fn::Join': z.tuple([z.literal('/'), z.tuple([z.literal('integrations'), z.strictObject({ Ref: z.string() })])]) }).parse(route.Target);
+      const integration = resource(template, target['Fn::Join'][1][1].Ref, 'AWS::ApiGatewayV2::Integration');
+      assert.equal(integration.PayloadFormatVersion, '2.0');
+      return [z.string().parse(route.RouteKey), describeArn(integration.IntegrationUri)];
+    }));
+    assert.deepEqual(routes, {
+      'POST /webhooks/{provider}': 'WebhookLambdaFunction',
+      'POST /webhooks/{provider}/{source}': 'WebhookLambdaFunction',
+      'ANY /rules': 'ApiLambdaFunction',
+      'ANY /rules/{proxy+}': 'ApiLambdaFunction',
+      'ANY /sync': 'ApiLambdaFunction',
+      'ANY /tasks': 'ApiLambdaFunction',
+      'ANY /tasks/{proxy+}': 'ApiLambdaFunction',
+    });
+  });
+
+  it('gives every function its own role and no shared default role', () => {
+    const roles = LAMBDA_FUNCTIONS.map((name) => FunctionProperties.parse(resource(template, `${logicalName(name)}LambdaFunction`, 'AWS::Lambda::Function')).Role);
+    assert.deepEqual(roles, LAMBDA_FUNCTIONS.map((name) => ({ 'Fn::GetAtt': [`${logicalName(name)}Role`, 'Arn'] })));
+    assert.equal(template.Resources.IamRoleLambdaExecution, undefined);
+    assert.equal(resourcesOfType(template, 'AWS::IAM::Role').length, LAMBDA_FUNCTIONS.length);
+  });
+
+  it('allows each function only the calls its code makes', () => {
+    const logs = (group: string) => [`logs:CreateLogStream ${group}`, `logs:PutLogEvents ${group}`];
+    const expected: Record<LambdaFunction, string[]> = {
+      webhook: [
+        ...logs('WebhookLogGroup'),
+        'dynamodb:Query RulesTable/index/bySourceRegistry',
+        'dynamodb:PutItem TasksTable',
+        'dynamodb:UpdateItem TasksTable',
+        'sqs:SendMessage TasksQueue',
+      ],
+      api: [
+        ...logs('ApiLogGroup'),
+        'dynamodb:GetItem RulesTable', 'dynamodb:PutItem RulesTable', 'dynamodb:DeleteItem RulesTable', 'dynamodb:Scan RulesTable',
+        'dynamodb:GetItem TasksTable', 'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable', 'dynamodb:Scan TasksTable',
+        'dynamodb:Query TasksTable/index/byRule', 'dynamodb:Query TasksTable/index/byStatus', 'dynamodb:Query TasksTable/index/byRepository',
+        'sqs:SendMessage TasksQueue',
+      ],
+      worker: [
+        ...logs('WorkerLogGroup'),
+        'dynamodb:GetItem TasksTable', 'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable',
+        'sqs:ReceiveMessage TasksQueue', 'sqs:DeleteMessage TasksQueue', 'sqs:GetQueueAttributes TasksQueue',
+      ],
+      sweep: [
+        ...logs('SweepLogGroup'),
+        'dynamodb:Query TasksTable/index/byStatus',
+        'dynamodb:UpdateItem TasksTable',
+        'sqs:SendMessage TasksQueue',
+      ],
+    };
+    for (const name of LAMBDA_FUNCTIONS) assert.deepEqual(grants(template, `${logicalName(name)}Role`), expected[name].sort(), `${name} role`);
+  });
+
+  it('never lets the worker send messages, delete items or scan', () => {
+    const actions = grants(template, 'WorkerRole').map((grant) => grant.split(' ')[0] ?? grant);
+    for (const forbidden of ['sqs:SendMessage', 'dynamodb:DeleteItem', 'dynamodb:Scan']) assert.ok(!actions.includes(forbidden), forbidden);
+    assert.ok(actions.every((action) => !action.includes('*')), 'no wildcard action');
+  });
+
+  it('wires each function to the tables and queue, and to only the secrets it needs, by reference', () => {
+    const secrets: Record<LambdaFunction, string[]> = {
+      webhook: ['CROSSDOCK_WEBHOOK_SOURCES'],
+      api: ['CROSSDOCK_API_KEYS', 'CROSSDOCK_REGISTRIES'],
+      worker: ['CROSSDOCK_REGISTRIES'],
+      sweep: [],
+    };
+    const known = new Set([...Object.keys(ServiceEnvironment.shape), 'NODE_OPTIONS']);
+    for (const name of LAMBDA_FUNCTIONS) {
+      const variables = FunctionProperties.parse(resource(template, `${logicalName(name)}LambdaFunction`, 'AWS::Lambda::Function')).Environment.Variables;
+      assert.deepEqual(Object.keys(variables).filter((key) => !known.has(key)), [], `${name}: every variable is one shared/config.ts reads`);
+      assert.deepEqual(variables.CROSSDOCK_RULES_TABLE, { Ref: 'RulesTable' });
+      assert.deepEqual(variables.CROSSDOCK_TASKS_TABLE, { Ref: 'TasksTable' });
+      assert.deepEqual(variables.CROSSDOCK_QUEUE_URL, { Ref: 'TasksQueue' });
+      const given = ['CROSSDOCK_API_KEYS', 'CROSSDOCK_WEBHOOK_SOURCES', 'CROSSDOCK_REGISTRIES'].filter((key) => key in variables);
+      assert.deepEqual(given, secrets[name], `${name} secrets`);
+      for (const key of given) assert.match(z.string().parse(variables[key]), /^\{\{resolve:secretsmanager:crossdock\/ci\/[a-z-]+:SecretString\}\}$/, `${name} ${key}`);
+    }
+  });
+
+  it('alarms as soon as a message sits in the DLQ', () => {
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm');
+    assert.equal(alarms.length, 1);
+    const [, alarm] = alarms[0]!;
+    assert.equal(alarm.Namespace, 'AWS/SQS');
+    assert.equal(alarm.MetricName, 'ApproximateNumberOfMessagesVisible');
+    assert.deepEqual(alarm.Dimensions, [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['TasksDeadLetterQueue', 'QueueName'] } }]);
+    assert.equal(alarm.ComparisonOperator, 'GreaterThanThreshold');
+    assert.equal(alarm.Threshold, 0);
+    assert.deepEqual(alarm.AlarmActions, [{ Ref: 'AlarmTopic' }]);
+  });
+
+  it('ships each function as its own zip of bundle and source map, under 10 MB', async () => {
+    for (const name of LAMBDA_FUNCTIONS) {
+      const fn = FunctionProperties.parse(resource(template, `${logicalName(name)}LambdaFunction`, 'AWS::Lambda::Function'));
+      assert.equal(fn.Handler, `.build/lambda/${name}/index.handler`);
+      assert.equal(fn.Runtime, 'nodejs20.x');
+      assert.deepEqual(fn.Architectures, ['arm64']);
+      assert.ok(fn.Code.S3Key.endsWith(`/${name}.zip`), fn.Code.S3Key);
+      const zip = join(packageDir, `${name}.zip`);
+      const { size } = await stat(zip);
+      assert.ok(size > 0 && size < MAX_ZIP_BYTES, `${name}.zip is ${size} bytes`);
+      assert.deepEqual(zipEntries(await readFile(zip)), [`.build/lambda/${name}/index.mjs`, `.build/lambda/${name}/index.mjs.map`]);
+    }
+  });
+
+  it('keeps logs for the configured retention', () => {
+    const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+    assert.deepEqual(groups.map(([id, p]) => [id, p.LogGroupName, p.RetentionInDays]).sort(), LAMBDA_FUNCTIONS.map((name) => [
+      `${logicalName(name)}LogGroup`, `/aws/lambda/crossdock-${STAGE}-${name}`, 30,
+    ]).sort());
+  });
+});
