@@ -1,7 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --disable-warning=NodeVersionSupportWarning
 // The CLI entry. `npm ci` is the only build step: the TypeScript sources are bundled with esbuild
 // on first use and again whenever a source is newer than the bundle (tens of milliseconds), so
 // every run starts from plain JavaScript instead of paying a TypeScript loader's start-up cost.
+// --disable-warning: the AWS SDK warns on every start that its future releases need Node 22.
 // --max-semi-space-size=1: a small young generation is collected often, so the 64 KiB chunks a
 // blob streams through are freed promptly and memory stays flat whatever the blob size.
 import { readdirSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -45,7 +46,9 @@ if (bundleMtime() < sources) {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    // Dependencies are bundled too: one file parses faster than hundreds of modules resolve.
+    // Dependencies are bundled too: one file parses faster than hundreds of modules resolve. The
+    // embedded servers stay in node_modules: dynalite loads a native LevelDB addon by path.
+    external: ['dynalite', 'local-aws-sqs'],
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     sourcemap: 'linked',
     minify: true,

@@ -17,6 +17,8 @@ commands:
   copy SOURCE DESTINATION       copy one image now
        [--platform os/arch,...] [--overwrite] [--no-referrers] [--dry-run] [--json]
        [--auth FILE] [--insecure] [--log FILE] [--docker-config FILE]
+  serve                         the replication service on this machine (webhooks, API, worker, schedules)
+       [--config FILE] [--port N] [--host ADDR] [--data-dir DIR]
   help                          this text
 `;
 
@@ -32,6 +34,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'copy': {
         const { values, positionals } = parseFlags(args, COPY_FLAGS);
         return await copyCommand(values, positionals);
+      }
+      case 'serve': {
+        // Loaded only here: the AWS SDK and the embedded servers are not the CLI's business.
+        const { SERVE_FLAGS, serveCommand } = await import('./serve-command.ts');
+        const { values, positionals } = parseFlags(args, SERVE_FLAGS);
+        if (positionals.length > 0) throw new InvalidInputError('INVALID_FLAG', `serve takes no arguments, got "${positionals[0]}"`);
+        return await serveCommand(values);
       }
       case 'help':
       case '--help':

@@ -32,6 +32,8 @@ export interface QueueRecord {
 export interface WorkerInvocation {
   /** Epoch ms by which every copy must stop (Lambda's remaining time, less a margin). */
   deadline: number;
+  /** Aborts the copies in flight (a shutdown): their tasks go back to PENDING, not FAILED. */
+  signal?: AbortSignal;
 }
 
 /** Time kept back from the deadline to record the outcome after a copy gives up. */
@@ -59,12 +61,17 @@ export function createWorker(deps: WorkerDeps) {
     const task = claim.task;
     log.info('task started', { attempt: task.attempts, source: formatReference(task.source), destination: formatReference(task.destination) });
     try {
-      const result = await copyTask(deps, task, invocation.deadline - RECORD_MARGIN_MS);
+      const result = await copyTask(deps, task, invocation.deadline - RECORD_MARGIN_MS, invocation.signal);
       const status = result.status === 'skipped' ? 'SKIPPED' : 'SUCCEEDED';
       await deps.store.finish(taskId, { status, result: toTaskResult(result) }, now());
       log.info('task finished', { status, digest: result.digest, size: result.bytes, reason: result.reason });
       return true;
     } catch (thrown) {
+      if (invocation.signal?.aborted) {
+        await deps.store.release(taskId, { code: 'INTERRUPTED', message: 'the worker stopped during the copy; it will run again' }, now());
+        log.warn('task interrupted', {});
+        return false;
+      }
       const error = asCrossdockError(thrown);
       const failure = { code: error.code, message: error.message };
       if (error.retryable && record.receiveCount < deps.maxReceiveCount) {
@@ -94,13 +101,14 @@ export function createWorker(deps: WorkerDeps) {
   };
 }
 
-async function copyTask(deps: WorkerDeps, task: Task, deadline: number): Promise<CopyResult> {
+async function copyTask(deps: WorkerDeps, task: Task, deadline: number, signal: AbortSignal | undefined): Promise<CopyResult> {
   const destination = formatReference(task.destination);
   const pushedAt = task.pushedAt ?? task.createdAt;
   return deps.engine.copyImage(task.source, task.destination, {
     overwrite: task.options.overwrite,
     referrers: task.options.referrers,
     deadline,
+    ...(signal ? { signal } : {}),
     ...(task.options.platforms.length > 0 ? { platforms: parsePlatforms(task.options.platforms) } : {}),
     beforeTagPush: async () =>
       (await deps.store.advanceTagHead(destination, pushedAt, task.id))

@@ -1,0 +1,105 @@
+/**
+ * Lambda's SQS event source mapping, on one machine: long-polls the queue, hands each batch to
+ * the worker handler as a Lambda-shaped SQS event, deletes what succeeded and leaves the batch
+ * item failures to come back after the visibility timeout (then to the DLQ, by the redrive
+ * policy). `concurrency` batches run at once.
+ */
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from '../../shared/log.ts';
+import type { LambdaContext, SqsBatchResponse } from '../../functions/worker/sqs-handler.ts';
+
+export interface PollerOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  handler: (event: unknown, context: LambdaContext, signal?: AbortSignal) => Promise<SqsBatchResponse>;
+  concurrency: number;
+  batchSize: number;
+  visibilityTimeoutSeconds: number;
+  logger: Logger;
+}
+
+/** Short waits: local-aws-sqs answers a long poll only once it holds a full batch. */
+const WAIT_SECONDS = 1;
+/** Kept back from the visibility timeout, as Lambda keeps its timeout below the queue's. */
+const DEADLINE_MARGIN_MS = 10_000;
+
+export interface Poller {
+  /** Stops receiving; resolves when the batches in flight are done, or at `graceMs`, after interrupting them. */
+  stop(graceMs: number): Promise<void>;
+}
+
+export function startPoller(options: PollerOptions): Poller {
+  let running = true;
+  const interrupt = new AbortController();
+  const loops: Promise<void>[] = [];
+
+  const loop = async (n: number) => {
+    while (running) {
+      let messages;
+      try {
+        const response = await options.sqs.send(new ReceiveMessageCommand({
+          QueueUrl: options.queueUrl,
+          MaxNumberOfMessages: options.batchSize,
+          WaitTimeSeconds: WAIT_SECONDS,
+          VisibilityTimeout: options.visibilityTimeoutSeconds,
+          AttributeNames: ['All'],
+        }));
+        messages = response.Messages ?? [];
+      } catch (error) {
+        if (!running) return;
+        options.logger.error('queue receive failed', { poller: n, error: (error as Error).message });
+        await new Promise((r) => setTimeout(r, 1000));
+        continue;
+      }
+      if (messages.length === 0) continue;
+      const received = Date.now();
+      const event = {
+        Records: messages.map((m) => ({
+          messageId: m.MessageId!,
+          receiptHandle: m.ReceiptHandle!,
+          body: m.Body ?? '',
+          attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1', SentTimestamp: m.Attributes?.SentTimestamp ?? String(received) },
+          messageAttributes: {},
+          md5OfBody: m.MD5OfBody ?? '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: options.queueUrl,
+          awsRegion: 'local',
+        })),
+      };
+      const context: LambdaContext = { getRemainingTimeInMillis: () => options.visibilityTimeoutSeconds * 1000 - DEADLINE_MARGIN_MS - (Date.now() - received) };
+      let failures: Set<string>;
+      try {
+        const response = await options.handler(event, context, interrupt.signal);
+        failures = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+      } catch (error) {
+        // Lambda's rule: a handler that throws fails the whole batch.
+        options.logger.error('worker batch failed', { poller: n, error: (error as Error).message });
+        failures = new Set(messages.map((m) => m.MessageId!));
+      }
+      const done = messages.filter((m) => !failures.has(m.MessageId!));
+      if (done.length > 0) {
+        await options.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }))
+          .catch((error: unknown) => options.logger.error('queue delete failed', { poller: n, error: (error as Error).message }));
+      }
+    }
+  };
+
+  for (let n = 0; n < options.concurrency; n++) loops.push(loop(n));
+
+  return {
+    async stop(graceMs) {
+      running = false;
+      const all = Promise.all(loops);
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<'expired'>((r) => {
+        timer = setTimeout(() => r('expired'), graceMs);
+      });
+      if ((await Promise.race([all.then(() => 'done' as const), expired])) === 'expired') {
+        options.logger.warn('shutdown grace over: interrupting copies', { grace_ms: graceMs });
+        interrupt.abort();
+        await all;
+      }
+      clearTimeout(timer);
+    },
+  };
+}
