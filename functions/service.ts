@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../shared/log.ts';
 import { CopyEngine } from '../shared/oci/copy.ts';
 import { RegistryDirectory, RegistryOptions } from '../shared/oci/registry-options.ts';
 import { RegistryPool } from '../shared/oci/registry-pool.ts';
+import type { Queue } from '../shared/queue/queue.ts';
 import { SqsQueue } from '../shared/queue/sqs-queue.ts';
 import { DynamoDbRuleStore } from '../shared/rules/dynamodb-rule-store.ts';
 import { DynamoDbTaskStore } from '../shared/tasks/dynamodb-task-store.ts';
@@ -21,7 +22,7 @@ export interface Service {
   logger: Logger;
   rulesStore: DynamoDbRuleStore;
   store: DynamoDbTaskStore;
-  queue: SqsQueue;
+  queue: Queue;
   pool: RegistryPool;
   engine: CopyEngine;
   sources: Record<string, WebhookSource>;

@@ -18,12 +18,17 @@ export interface PollerOptions {
   logger: Logger;
 }
 
-/** Short waits: local-aws-sqs answers a long poll only once it holds a full batch. */
-const WAIT_SECONDS = 1;
+/**
+ * local-aws-sqs answers a long poll only once it holds a full batch, so the poller asks without
+ * waiting and sleeps between empty answers, woken early when this process queues work.
+ */
+const IDLE_SLEEP_MS = 1000;
 /** Kept back from the visibility timeout, as Lambda keeps its timeout below the queue's. */
 const DEADLINE_MARGIN_MS = 10_000;
 
 export interface Poller {
+  /** Work was just queued: look now instead of at the end of the idle sleep. */
+  wake(): void;
   /** Stops receiving; resolves when the batches in flight are done, or at `graceMs`, after interrupting them. */
   stop(graceMs: number): Promise<void>;
 }
@@ -32,6 +37,19 @@ export function startPoller(options: PollerOptions): Poller {
   let running = true;
   const interrupt = new AbortController();
   const loops: Promise<void>[] = [];
+  let wakers: Array<() => void> = [];
+  const idle = () => new Promise<void>((resolve) => {
+    const timer = setTimeout(done, IDLE_SLEEP_MS);
+    function done() {
+      clearTimeout(timer);
+      wakers = wakers.filter((w) => w !== done);
+      resolve();
+    }
+    wakers.push(done);
+  });
+  const wakeAll = () => {
+    for (const waker of [...wakers]) waker();
+  };
 
   const loop = async (n: number) => {
     while (running) {
@@ -40,7 +58,7 @@ export function startPoller(options: PollerOptions): Poller {
         const response = await options.sqs.send(new ReceiveMessageCommand({
           QueueUrl: options.queueUrl,
           MaxNumberOfMessages: options.batchSize,
-          WaitTimeSeconds: WAIT_SECONDS,
+          WaitTimeSeconds: 0,
           VisibilityTimeout: options.visibilityTimeoutSeconds,
           AttributeNames: ['All'],
         }));
@@ -51,7 +69,13 @@ export function startPoller(options: PollerOptions): Poller {
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
-      if (messages.length === 0) continue;
+      if (messages.length === 0) {
+        await idle();
+        continue;
+      }
+      // Stopping: take no new work; the messages come back after their visibility timeout (and,
+      // on the embedded queue, the next start re-sends every unfinished task).
+      if (!running) return;
       const received = Date.now();
       const event = {
         Records: messages.map((m) => ({
@@ -87,8 +111,10 @@ export function startPoller(options: PollerOptions): Poller {
   for (let n = 0; n < options.concurrency; n++) loops.push(loop(n));
 
   return {
+    wake: wakeAll,
     async stop(graceMs) {
       running = false;
+      wakeAll();
       const all = Promise.all(loops);
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<'expired'>((r) => {

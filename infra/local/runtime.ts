@@ -61,13 +61,19 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
       visibilityTimeoutSeconds: config.worker.visibilityTimeoutSeconds,
       logger,
     });
+    // Producers in this process wake the poller as soon as they queue work.
+    const producer: Service = { ...service, queue: { send: async (messages) => {
+      const sent = await service.queue.send(messages);
+      poller.wake();
+      return sent;
+    } } };
     const sweep = setInterval(() => {
-      sweepStalePending(service, { olderThanMs: SWEEP_AFTER_MS, limit: 500 }).catch((error: unknown) => logger.error('sweep failed', { error: (error as Error).message }));
+      sweepStalePending(producer, { olderThanMs: SWEEP_AFTER_MS, limit: 500 }).catch((error: unknown) => logger.error('sweep failed', { error: (error as Error).message }));
     }, config.schedules.sweepSeconds * 1000);
     sweep.unref();
 
-    const webhook = createWebhookApp({ ...service, rules: createRuleLookup(service.rulesStore) });
-    const api = createApiApp({ ...service, apiKeys: serviceEnv.CROSSDOCK_API_KEYS });
+    const webhook = createWebhookApp({ ...producer, rules: createRuleLookup(service.rulesStore) });
+    const api = createApiApp({ ...producer, apiKeys: serviceEnv.CROSSDOCK_API_KEYS });
     const fetch = (request: Request) => {
       const path = new URL(request.url).pathname;
       if (path === '/healthz') return Response.json({ status: 'ok' });
