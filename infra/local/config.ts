@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError } from '../../shared/errors.ts';
+import { Provider } from '../../shared/webhooks/push-event.ts';
 
 /** A secret: the value itself, or where to read it. */
 export const Secret = z.union([
@@ -44,7 +45,7 @@ export const LocalConfig = z.strictObject({
   apiKeys: z.array(Secret).default([]),
   registries: z.record(z.string(), RegistryEntry).default({}),
   /** Webhook sources by name; none given: `distribution` with a token generated into `<dataDir>/webhook-token`. */
-  webhooks: z.record(z.string(), z.strictObject({ provider: z.string(), registry: z.string().optional(), auth: WebhookAuthEntry })).default({}),
+  webhooks: z.record(z.string(), z.strictObject({ provider: Provider, registry: z.string().optional(), auth: WebhookAuthEntry })).default({}),
   worker: z.strictObject({
     /** Batches processed at once (each up to `batchSize` tasks). */
     concurrency: z.number().int().min(1).max(64).default(2),

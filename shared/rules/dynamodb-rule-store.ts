@@ -2,12 +2,12 @@
  * Rules in DynamoDB.
  *
  * Layout (table `rules`, see infra/aws/tables.ts): pk `RULE#<id>`, doc (the Rule as JSON), id,
- * sourceRegistry (lowercase). Access patterns: by id (GetItem), every rule (Scan), the rules a
+ * sourceRegistry (registryKey: lowercase, loopback aliases as 127.0.0.1). Access patterns: by id (GetItem), every rule (Scan), the rules a
  * push to a registry may match (Query bySourceRegistry).
  */
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, QueryCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CrossdockError } from '../errors.ts';
-import { Rule } from './rule.ts';
+import { registryKey, Rule } from './rule.ts';
 import type { RuleStore } from './rule-store.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -18,7 +18,7 @@ export class DynamoDbRuleStore implements RuleStore {
   async put(rule: Rule): Promise<void> {
     await this.client.send(new PutItemCommand({
       TableName: this.tableName,
-      Item: { pk: { S: `RULE#${rule.id}` }, id: { S: rule.id }, sourceRegistry: { S: rule.source.registry.toLowerCase() }, doc: { S: JSON.stringify(rule) } },
+      Item: { pk: { S: `RULE#${rule.id}` }, id: { S: rule.id }, sourceRegistry: { S: registryKey(rule.source.registry) }, doc: { S: JSON.stringify(rule) } },
     }));
   }
 
@@ -51,7 +51,7 @@ export class DynamoDbRuleStore implements RuleStore {
         TableName: this.tableName,
         IndexName: 'bySourceRegistry',
         KeyConditionExpression: 'sourceRegistry = :registry',
-        ExpressionAttributeValues: { ':registry': { S: registry.toLowerCase() } },
+        ExpressionAttributeValues: { ':registry': { S: registryKey(registry) } },
         ...(start ? { ExclusiveStartKey: start } : {}),
       }));
       rules.push(...(response.Items ?? []).map(parse));

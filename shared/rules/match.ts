@@ -5,7 +5,7 @@
  */
 import { normalizeRegistry, type Reference } from '../oci/reference.ts';
 import type { PushEvent } from '../webhooks/push-event.ts';
-import type { Rule, RuleDestination } from './rule.ts';
+import { sameRegistry, type Rule, type RuleDestination } from './rule.ts';
 import { compileTagPattern, type TagPattern } from './tag-pattern.ts';
 
 export interface RuleMatch {
@@ -29,7 +29,7 @@ export function tagPatternOf(rule: Rule): TagPattern {
 
 /** The repository path below the rule's source, or undefined when the repository is out of scope. */
 export function pathInScope(rule: Rule, registry: string, repository: string): string | undefined {
-  if (normalizeRegistry(registry).toLowerCase() !== rule.source.registry.toLowerCase()) return undefined;
+  if (!sameRegistry(normalizeRegistry(registry), rule.source.registry)) return undefined;
   const { namespace, repository: only } = rule.source;
   if (only !== undefined) return repository === `${namespace}/${only}` ? only : undefined;
   return repository.startsWith(`${namespace}/`) ? repository.slice(namespace.length + 1) : undefined;

@@ -89,8 +89,15 @@ export function ruleProblems(rule: RuleInput): string[] {
   return problems;
 }
 
-function sameRegistry(a: string, b: string): boolean {
-  // localhost and 127.0.0.1 on the same port are one registry.
-  if (isLoopbackRegistry(a) && isLoopbackRegistry(b)) return a.split(':')[1] === b.split(':')[1];
-  return a.toLowerCase() === b.toLowerCase();
+/** The key rules are filed under: lowercase, and one name for every loopback alias of a port. */
+export function registryKey(registry: string): string {
+  const lower = normalizeRegistry(registry).toLowerCase();
+  if (!isLoopbackRegistry(lower)) return lower;
+  const port = /:(\d+)$/.exec(lower)?.[1];
+  return port ? `127.0.0.1:${port}` : '127.0.0.1';
+}
+
+/** One registry under two names: case, and localhost/127.0.0.1 on the same port. */
+export function sameRegistry(a: string, b: string): boolean {
+  return registryKey(a) === registryKey(b);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { matchRules, RuleIndex } from '../../../shared/rules/match.ts';
-import { Rule, RuleInput, ruleProblems } from '../../../shared/rules/rule.ts';
+import { registryKey, Rule, RuleInput, ruleProblems, sameRegistry } from '../../../shared/rules/rule.ts';
 
 let n = 0;
 function rule(input: Partial<RuleInput> & Pick<RuleInput, 'source' | 'destinations'>): Rule {
@@ -54,5 +54,19 @@ describe('ruleProblems', () => {
     assert.match(ruleProblems(RuleInput.parse({ name: 'x', ...base, tagPattern: '(a)\\1' })).join(), /tagPattern: invalid tag pattern/);
     assert.match(ruleProblems(RuleInput.parse({ name: 'x', ...base, tagPattern: 'v(?=1)' })).join(), /tagPattern: invalid tag pattern/);
     assert.deepEqual(ruleProblems(RuleInput.parse({ name: 'x', ...base, tagPattern: '(a+)+$' })), []);
+  });
+});
+
+describe('registry names', () => {
+  test('loopback aliases of one port are one registry; other ports and hosts are not', () => {
+    assert.equal(registryKey('LOCALHOST:5000'), '127.0.0.1:5000');
+    assert.equal(registryKey('localhost'), '127.0.0.1');
+    assert.equal(registryKey('Registry.Example:443'), 'registry.example:443');
+    assert.equal(registryKey('index.docker.io'), 'docker.io');
+    assert.ok(sameRegistry('localhost:5000', '127.0.0.1:5000'));
+    assert.ok(!sameRegistry('localhost:5000', '127.0.0.1:5001'));
+    assert.ok(!sameRegistry('localhost:5000', 'registry.example:5000'));
+    const local = rule({ source: { registry: '127.0.0.1:5611', namespace: 'team' }, destinations: [{ registry: 'dst.example', namespace: 'm' }] });
+    assert.equal(matchRules([local], { registry: 'localhost:5611', repository: 'team/app', tag: 'v1' }).length, 1);
   });
 });
