@@ -14,6 +14,7 @@ import { RegistryPool } from '../shared/oci/registry-pool.ts';
 import type { Queue } from '../shared/queue/queue.ts';
 import { SqsQueue } from '../shared/queue/sqs-queue.ts';
 import { DynamoDbRuleStore } from '../shared/rules/dynamodb-rule-store.ts';
+import { DynamoDbSubscriptionStore } from '../shared/subscriptions/subscription-store.ts';
 import { DynamoDbTaskStore } from '../shared/tasks/dynamodb-task-store.ts';
 import { WebhookSource } from './webhook/app.ts';
 
@@ -21,6 +22,7 @@ export interface Service {
   env: ServiceEnvironment;
   logger: Logger;
   rulesStore: DynamoDbRuleStore;
+  subscriptions: DynamoDbSubscriptionStore;
   store: DynamoDbTaskStore;
   queue: Queue;
   pool: RegistryPool;
@@ -42,6 +44,7 @@ export function createService(env: ServiceEnvironment = readServiceEnvironment()
     env,
     logger,
     rulesStore: new DynamoDbRuleStore(dynamodb, env.CROSSDOCK_RULES_TABLE),
+    subscriptions: new DynamoDbSubscriptionStore(dynamodb, env.CROSSDOCK_RULES_TABLE),
     store: new DynamoDbTaskStore({ client: dynamodb, tableName: env.CROSSDOCK_TASKS_TABLE, retentionDays: env.CROSSDOCK_RETENTION_DAYS }),
     queue: new SqsQueue(sqs, env.CROSSDOCK_QUEUE_URL, logger),
     pool,

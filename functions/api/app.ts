@@ -2,15 +2,18 @@
 import { Hono } from 'hono';
 import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import type { RuleStore } from '../../shared/rules/rule-store.ts';
+import type { SubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
 import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
 import { apiKeyAuth } from '../http/api-key.ts';
 import { errorResponse, handleError } from '../http/errors.ts';
 import { rulesRoutes } from './rules-routes.ts';
+import { subscriptionsRoutes } from './subscriptions-routes.ts';
 import { syncRoutes } from './sync-routes.ts';
 import { tasksRoutes } from './tasks-routes.ts';
 
 export interface ApiAppDeps extends EnqueueDeps {
   rulesStore: RuleStore;
+  subscriptions: SubscriptionStore;
   pool: RegistryPool;
   apiKeys: readonly string[];
 }
@@ -22,6 +25,7 @@ export function createApiApp(deps: ApiAppDeps) {
   app.use('*', apiKeyAuth(deps.apiKeys));
   app.route('/rules', rulesRoutes(deps));
   app.route('/sync', syncRoutes(deps));
+  app.route('/subscriptions', subscriptionsRoutes(deps));
   app.route('/tasks', tasksRoutes(deps.store));
   return app;
 }

@@ -57,6 +57,8 @@ export const LocalConfig = z.strictObject({
   }).prefault({}),
   schedules: z.strictObject({
     sweepSeconds: z.number().int().min(5).max(86_400).default(60),
+    /** How often due subscriptions are looked for (each has its own schedule). */
+    subscriptionsSeconds: z.number().int().min(1).max(3600).default(60),
   }).prefault({}),
   /** Use real AWS (or other endpoints) instead of the embedded servers. */
   aws: z.strictObject({

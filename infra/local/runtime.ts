@@ -15,6 +15,7 @@ import { createSqsHandler } from '../../functions/worker/sqs-handler.ts';
 import { ServiceEnvironment } from '../../shared/config.ts';
 import type { Logger } from '../../shared/log.ts';
 import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
+import { runDueSubscriptions } from '../../shared/subscriptions/run-due.ts';
 import { sweepStalePending } from '../../shared/tasks/enqueue.ts';
 import { requeueUnfinished } from '../../shared/tasks/recover.ts';
 import { createWorker } from '../../shared/tasks/worker.ts';
@@ -71,6 +72,15 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
       sweepStalePending(producer, { olderThanMs: SWEEP_AFTER_MS, limit: 500 }).catch((error: unknown) => logger.error('sweep failed', { error: (error as Error).message }));
     }, config.schedules.sweepSeconds * 1000);
     sweep.unref();
+    let subscriptionsBusy = false;
+    const subscriptions = setInterval(() => {
+      if (subscriptionsBusy) return;
+      subscriptionsBusy = true;
+      runDueSubscriptions(producer)
+        .catch((error: unknown) => logger.error('subscriptions failed', { error: (error as Error).message }))
+        .finally(() => (subscriptionsBusy = false));
+    }, config.schedules.subscriptionsSeconds * 1000);
+    subscriptions.unref();
 
     const webhook = createWebhookApp({ ...producer, rules: createRuleLookup(service.rulesStore) });
     const api = createApiApp({ ...producer, apiKeys: serviceEnv.CROSSDOCK_API_KEYS });
@@ -93,6 +103,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
         stopping ??= (async () => {
           logger.info('crossdock stopping', { grace_s: config.worker.shutdownGraceSeconds });
           clearInterval(sweep);
+          clearInterval(subscriptions);
           const closed = new Promise<void>((r) => server.close(() => r()));
           await poller.stop(config.worker.shutdownGraceSeconds * 1000);
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();

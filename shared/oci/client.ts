@@ -136,6 +136,7 @@ export class RegistryClient {
       }
     }
     if (req.followRedirects && isRedirect(res.status)) res = await this.#followRedirects(req, res);
+    this.#paceByRateLimit(res.headers);
     if (req.expect.includes(res.status)) return res;
     const error = await this.#errorFrom(req, res);
     // A streamed body cannot be sent again here; with a fresh token the caller's retry can.
@@ -189,6 +190,18 @@ export class RegistryClient {
       }
     }
     return res;
+  }
+
+  /**
+   * `RateLimit-Remaining: 0` (IETF RateLimit headers; Docker Hub sends `0;w=21600`) with a
+   * `RateLimit-Reset` in seconds: pause this registry until then instead of spending requests
+   * that will be refused.
+   */
+  #paceByRateLimit(headers: RegistryResponse['headers']): void {
+    const remaining = headers['ratelimit-remaining'];
+    if (typeof remaining !== 'string' || !/^\s*0\s*(;|$)/.test(remaining)) return;
+    const reset = Number(String(headers['ratelimit-reset'] ?? '').split(';')[0]);
+    if (Number.isFinite(reset) && reset > 0) this.#hostBackoff.delay(this.registry, Math.min(reset, this.#policy.maxRetryAfterMs / 1000) * 1000);
   }
 
   async #errorFrom(req: RegistryRequest, res: RegistryResponse): Promise<RegistryError> {

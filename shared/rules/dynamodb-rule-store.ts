@@ -36,7 +36,13 @@ export class DynamoDbRuleStore implements RuleStore {
     const rules: Rule[] = [];
     let start: Item | undefined;
     do {
-      const response = await this.client.send(new ScanCommand({ TableName: this.tableName, ...(start ? { ExclusiveStartKey: start } : {}) }));
+      // The table also holds subscriptions (`SUB#`): rules only.
+      const response = await this.client.send(new ScanCommand({
+        TableName: this.tableName,
+        FilterExpression: 'begins_with(pk, :rule)',
+        ExpressionAttributeValues: { ':rule': { S: 'RULE#' } },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }));
       rules.push(...(response.Items ?? []).map(parse));
       start = response.LastEvaluatedKey;
     } while (start);

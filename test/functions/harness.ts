@@ -13,6 +13,7 @@ import { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import type { RetryPolicy } from '../../shared/oci/retry.ts';
 import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
 import { DynamoDbRuleStore } from '../../shared/rules/dynamodb-rule-store.ts';
+import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
 import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
 import { createWorker } from '../../shared/tasks/worker.ts';
@@ -36,6 +37,8 @@ export interface Harness {
   aws: LocalAws;
   store: DynamoDbTaskStore;
   rulesStore: DynamoDbRuleStore;
+  subscriptions: DynamoDbSubscriptionStore;
+  pool: RegistryPool;
   webhookUrl: string;
   apiUrl: string;
   logs: string[];
@@ -62,7 +65,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const pool = new RegistryPool({ directory: new RegistryDirectory(options.registries ?? {}), logger, ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}) });
   const engine = new CopyEngine({ pool, logger });
   const worker = createWorker({ store, engine, logger, maxReceiveCount });
-  const deps = { store, queue, logger, rulesStore, pool };
+  const subscriptions = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aws.tables.rules);
+  const deps = { store, queue, logger, rulesStore, subscriptions, pool };
   const webhook = await listen(createWebhookApp({ ...deps, sources: options.sources ?? {}, rules: createRuleLookup(rulesStore, 0) }).fetch, options.webhookPort);
   const api = await listen(createApiApp({ ...deps, apiKeys: [API_KEY] }).fetch);
 
@@ -95,6 +99,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     aws,
     store,
     rulesStore,
+    subscriptions,
+    pool,
     webhookUrl: webhook.url,
     apiUrl: api.url,
     logs,

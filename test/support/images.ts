@@ -41,6 +41,8 @@ export type ImageOptions = {
   platform?: Platform;
   /** Layers placed before the generated ones, e.g. a base layer shared by several images. */
   sharedLayers?: Buffer[];
+  /** The image config's `created` time (RFC 3339), as a build would set it. */
+  created?: string;
 };
 
 export type IndexOptions = {
@@ -121,6 +123,7 @@ export async function pushImage(reg: RegistryTarget, repo: string, options: Imag
   for (const bytes of contents) layers.push(await pushBlob(reg, repo, bytes, layerType));
   const configBytes = serialise({
     ...platform,
+    ...(options.created ? { created: options.created } : {}),
     config: { Labels: { 'crossdock.test.seed': seed } },
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
   });

@@ -1,0 +1,62 @@
+/** `/subscriptions`: create, list, get, replace, delete, and run now. */
+import { randomUUID } from 'node:crypto';
+import { Hono } from 'hono';
+import { InvalidInputError } from '../../shared/errors.ts';
+import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
+import { runAndRecord } from '../../shared/subscriptions/run-due.ts';
+import { nextRun, parseSchedule } from '../../shared/subscriptions/schedule.ts';
+import { Subscription, SubscriptionInput, subscriptionProblems } from '../../shared/subscriptions/subscription.ts';
+import { SubscriptionNotFoundError, type SubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
+import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
+import { readJson } from '../http/body.ts';
+
+export interface SubscriptionRoutesDeps extends EnqueueDeps {
+  subscriptions: SubscriptionStore;
+  pool: RegistryPool;
+}
+
+export function subscriptionsRoutes(deps: SubscriptionRoutesDeps) {
+  const now = () => (deps.now ?? (() => new Date()))();
+  const valid = async (c: import('hono').Context) => {
+    const input = await readJson(c, SubscriptionInput);
+    const problems = subscriptionProblems(input);
+    if (problems.length > 0) throw new InvalidInputError('INVALID_SUBSCRIPTION', problems);
+    return input;
+  };
+  const mustGet = async (id: string) => {
+    const found = await deps.subscriptions.get(id);
+    if (!found) throw new SubscriptionNotFoundError(id);
+    return found;
+  };
+  return new Hono()
+    .post('/', async (c) => {
+      const input = await valid(c);
+      const at = now();
+      // The first run is due at once; the schedule takes over from there.
+      const subscription = Subscription.parse({ ...input, id: randomUUID(), createdAt: at.toISOString(), updatedAt: at.toISOString(), nextRunAt: at.toISOString() });
+      await deps.subscriptions.put(subscription);
+      return c.json(subscription, 201);
+    })
+    .get('/', async (c) => c.json({ items: await deps.subscriptions.list() }))
+    .get('/:id', async (c) => c.json(await mustGet(c.req.param('id'))))
+    .put('/:id', async (c) => {
+      const existing = await mustGet(c.req.param('id'));
+      const input = await valid(c);
+      const at = now();
+      const subscription = Subscription.parse({
+        ...input,
+        id: existing.id,
+        createdAt: existing.createdAt,
+        updatedAt: at.toISOString(),
+        nextRunAt: nextRun(parseSchedule(input.schedule), at).toISOString(),
+        ...(existing.lastRun ? { lastRun: existing.lastRun } : {}),
+      });
+      await deps.subscriptions.put(subscription);
+      return c.json(subscription);
+    })
+    .delete('/:id', async (c) => {
+      if (!(await deps.subscriptions.delete(c.req.param('id')))) throw new SubscriptionNotFoundError(c.req.param('id'));
+      return c.body(null, 204);
+    })
+    .post('/:id/run', async (c) => c.json(await runAndRecord(await mustGet(c.req.param('id')), deps), 202));
+}

@@ -1,0 +1,38 @@
+/**
+ * The scheduled job: every subscription whose time has come runs, one after another, and its run
+ * is recorded with the time of the next. One subscription's failure is its own record's error.
+ */
+import { asCrossdockError } from '../errors.ts';
+import { nextRun, parseSchedule } from './schedule.ts';
+import { runSubscription, type RunDeps } from './run-subscription.ts';
+import type { Subscription, SubscriptionRun } from './subscription.ts';
+import type { SubscriptionStore } from './subscription-store.ts';
+
+export interface DueDeps extends RunDeps {
+  subscriptions: SubscriptionStore;
+}
+
+/** Runs one subscription now and records the run and the next run's time. */
+export async function runAndRecord(subscription: Subscription, deps: DueDeps): Promise<SubscriptionRun> {
+  const now = (deps.now ?? (() => new Date()))();
+  let run: SubscriptionRun;
+  try {
+    run = await runSubscription(subscription, deps);
+  } catch (error) {
+    run = { at: now.toISOString(), considered: 0, enqueued: 0, upToDate: 0, tasks: [], errors: [asCrossdockError(error).message], durationMs: Date.now() - now.getTime() };
+  }
+  await deps.subscriptions.put({ ...subscription, lastRun: run, nextRunAt: nextRun(parseSchedule(subscription.schedule), now).toISOString() });
+  return run;
+}
+
+export async function runDueSubscriptions(deps: DueDeps): Promise<{ ran: number; failed: number }> {
+  const now = (deps.now ?? (() => new Date()))();
+  const due = (await deps.subscriptions.list()).filter((s) => s.enabled && Date.parse(s.nextRunAt) <= now.getTime());
+  let failed = 0;
+  for (const subscription of due) {
+    const run = await runAndRecord(subscription, deps);
+    if (run.errors.length > 0) failed++;
+  }
+  if (due.length > 0) deps.logger.info('subscriptions ran', { ran: due.length, with_errors: failed });
+  return { ran: due.length, failed };
+}

@@ -1,0 +1,69 @@
+/**
+ * One run of a subscription: list the source's tags, keep the pattern's, order them, take N, and
+ * queue a task for each whose destination is missing or holds another digest. Each tag is its
+ * own unit: one that cannot be read is an error in the run's record, not the end of the run.
+ */
+import { asCrossdockError } from '../errors.ts';
+import type { CallOptions } from '../oci/client.ts';
+import { headManifest } from '../oci/manifests.ts';
+import type { RegistryPool } from '../oci/registry-pool.ts';
+import { listTags } from '../oci/tags.ts';
+import { compileTagPattern } from '../rules/tag-pattern.ts';
+import { isArtifactTag } from '../sync/plan.ts';
+import { enqueueTasks, type EnqueueDeps } from '../tasks/enqueue.ts';
+import type { NewTask } from '../tasks/task.ts';
+import { newestTags } from './latest-tags.ts';
+import type { Subscription, SubscriptionRun } from './subscription.ts';
+
+export interface RunDeps extends EnqueueDeps {
+  pool: RegistryPool;
+}
+
+/** Tasks of a subscription carry this as their rule id, so `GET /tasks?rule=` finds them. */
+export const subscriptionRuleId = (id: string) => `subscription:${id}`;
+
+export async function runSubscription(subscription: Subscription, deps: RunDeps, options: CallOptions = {}): Promise<SubscriptionRun> {
+  const started = (deps.now ?? (() => new Date()))();
+  const errors: string[] = [];
+  const { source, destination } = subscription;
+  const src = deps.pool.client(source.registry, source.repository);
+  const dst = deps.pool.client(destination.registry, destination.repository);
+  const pattern = compileTagPattern(subscription.tagPattern, { anchored: true });
+  const record = (fields: Partial<SubscriptionRun>): SubscriptionRun => ({
+    at: started.toISOString(), considered: 0, enqueued: 0, upToDate: 0, tasks: [], errors, durationMs: Date.now() - started.getTime(), ...fields,
+  });
+
+  let tags: string[];
+  try {
+    tags = (await listTags(src, source.repository, options)).filter((t) => !isArtifactTag(t) && pattern.test(t));
+  } catch (error) {
+    errors.push(`list tags of ${source.registry}/${source.repository}: ${asCrossdockError(error).message}`);
+    return record({});
+  }
+  const newest = await newestTags(src, source.repository, tags, subscription.order, subscription.latest, options);
+  const work: NewTask[] = [];
+  let upToDate = 0;
+  for (const image of newest) {
+    try {
+      const current = await headManifest(dst, destination.repository, image.tag, options);
+      if (current?.digest === image.digest && subscription.platforms.length === 0) {
+        upToDate++;
+        continue;
+      }
+      work.push({
+        kind: 'subscription',
+        ruleId: subscriptionRuleId(subscription.id),
+        source: { registry: source.registry, repository: source.repository, tag: image.tag, digest: image.digest },
+        destination: { registry: destination.registry, repository: destination.repository, tag: image.tag },
+        options: { overwrite: subscription.overwrite, platforms: subscription.platforms, referrers: true },
+        pushedAt: new Date(image.created ?? started.getTime()).toISOString(),
+        identity: `digest:${image.digest}`,
+      });
+    } catch (error) {
+      errors.push(`${image.tag}: ${asCrossdockError(error).message}`);
+    }
+  }
+  const tasks = await enqueueTasks(deps, work);
+  deps.logger.info('subscription run', { subscription_id: subscription.id, considered: tags.length, newest: newest.length, enqueued: tasks.filter((t) => t.created).length, up_to_date: upToDate, errors: errors.length });
+  return record({ considered: tags.length, enqueued: tasks.filter((t) => t.created).length, upToDate, tasks: tasks.map((t) => t.id) });
+}
