@@ -4,6 +4,6 @@ import { createService } from '../service.ts';
 
 const service = createService();
 
-export async function handler(): Promise<{ ran: number; failed: number }> {
-  return runDueSubscriptions(service);
+export async function handler(_event?: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<{ ran: number; failed: number }> {
+  return runDueSubscriptions(service, context ? { deadline: Date.now() + context.getRemainingTimeInMillis() } : {});
 }

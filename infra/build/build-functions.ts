@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
-export const LAMBDA_FUNCTIONS = ['webhook', 'api', 'worker', 'sweep'] as const;
+export const LAMBDA_FUNCTIONS = ['webhook', 'api', 'worker', 'sweep', 'subscriptions'] as const;
 export type LambdaFunction = (typeof LAMBDA_FUNCTIONS)[number];
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -65,8 +65,9 @@ export async function buildFunctions(options: BuildOptions = {}): Promise<BuiltF
 
 export function formatSizes(built: readonly BuiltFunction[]): string {
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`.padStart(12);
-  const rows = built.map((b) => `${b.name.padEnd(8)} ${kib(b.bytes)} ${kib(b.sourceMapBytes)}  ${relative(process.cwd(), b.file)}`);
-  return [`${'function'.padEnd(8)} ${'bundle'.padStart(12)} ${'source map'.padStart(12)}`, ...rows].join('\n');
+  const width = Math.max('function'.length, ...built.map((b) => b.name.length));
+  const rows = built.map((b) => `${b.name.padEnd(width)} ${kib(b.bytes)} ${kib(b.sourceMapBytes)}  ${relative(process.cwd(), b.file)}`);
+  return [`${'function'.padEnd(width)} ${'bundle'.padStart(12)} ${'source map'.padStart(12)}`, ...rows].join('\n');
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

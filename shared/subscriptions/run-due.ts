@@ -3,6 +3,7 @@
  * is recorded with the time of the next. One subscription's failure is its own record's error.
  */
 import { asCrossdockError } from '../errors.ts';
+import type { CallOptions } from '../oci/client.ts';
 import { nextRun, parseSchedule } from './schedule.ts';
 import { runSubscription, type RunDeps } from './run-subscription.ts';
 import type { Subscription, SubscriptionRun } from './subscription.ts';
@@ -12,12 +13,15 @@ export interface DueDeps extends RunDeps {
   subscriptions: SubscriptionStore;
 }
 
+/** Time kept back at the end of an invocation: a subscription is not started in it. */
+export const START_MARGIN_MS = 60_000;
+
 /** Runs one subscription now and records the run and the next run's time. */
-export async function runAndRecord(subscription: Subscription, deps: DueDeps): Promise<SubscriptionRun> {
+export async function runAndRecord(subscription: Subscription, deps: DueDeps, options: CallOptions = {}): Promise<SubscriptionRun> {
   const now = (deps.now ?? (() => new Date()))();
   let run: SubscriptionRun;
   try {
-    run = await runSubscription(subscription, deps);
+    run = await runSubscription(subscription, deps, options);
   } catch (error) {
     run = { at: now.toISOString(), considered: 0, enqueued: 0, upToDate: 0, tasks: [], errors: [asCrossdockError(error).message], durationMs: Date.now() - now.getTime() };
   }
@@ -25,14 +29,21 @@ export async function runAndRecord(subscription: Subscription, deps: DueDeps): P
   return run;
 }
 
-export async function runDueSubscriptions(deps: DueDeps): Promise<{ ran: number; failed: number }> {
+/**
+ * Runs what is due. With a deadline (Lambda's remaining time), no subscription starts in its last
+ * minute and every registry call stops at it; what did not run stays due for the next invocation.
+ */
+export async function runDueSubscriptions(deps: DueDeps, options: CallOptions = {}): Promise<{ ran: number; failed: number }> {
   const now = (deps.now ?? (() => new Date()))();
   const due = (await deps.subscriptions.list()).filter((s) => s.enabled && Date.parse(s.nextRunAt) <= now.getTime());
+  let ran = 0;
   let failed = 0;
   for (const subscription of due) {
-    const run = await runAndRecord(subscription, deps);
+    if (options.deadline !== undefined && Date.now() > options.deadline - START_MARGIN_MS) break;
+    const run = await runAndRecord(subscription, deps, options);
+    ran++;
     if (run.errors.length > 0) failed++;
   }
-  if (due.length > 0) deps.logger.info('subscriptions ran', { ran: due.length, with_errors: failed });
-  return { ran: due.length, failed };
+  if (due.length > 0) deps.logger.info('subscriptions ran', { due: due.length, ran, with_errors: failed });
+  return { ran, failed };
 }

@@ -140,4 +140,8 @@ describe('Lambda bundles', () => {
   it('sweep: finds no stale task when every task was queued', async () => {
     assert.deepEqual(await invoke('sweep', {}), { resent: 0, failed: 0 });
   });
+
+  it('subscriptions: runs nothing when no subscription is stored', async () => {
+    assert.deepEqual(await invoke('subscriptions', {}), { ran: 0, failed: 0 });
+  });
 });

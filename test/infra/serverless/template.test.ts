@@ -195,11 +195,16 @@ describe('serverless package (offline)', () => {
     assert.deepEqual(mapping.ScalingConfig, { MaximumConcurrency: 10 });
   });
 
-  it('runs the sweep every five minutes', () => {
+  it('runs the sweep every five minutes and the due subscriptions every minute', () => {
     const rules = resourcesOfType(template, 'AWS::Events::Rule');
-    assert.deepEqual(rules.map(([, p]) => [p.ScheduleExpression, z.array(z.looseObject({ Arn: z.unknown() })).parse(p.Targets).map((t) => t.Arn)]), [
-      ['rate(5 minutes)', [{ 'Fn::GetAtt': ['SweepLambdaFunction', 'Arn'] }]],
+    assert.deepEqual(rules.map(([, p]) => [p.ScheduleExpression, z.array(z.looseObject({ Arn: z.unknown() })).parse(p.Targets).map((t) => describeArn(t.Arn))]).sort(), [
+      ['rate(1 minute)', ['SubscriptionsLambdaFunction']],
+      ['rate(5 minutes)', ['SweepLambdaFunction']],
     ]);
+  });
+
+  it('gives the subscriptions run five minutes', () => {
+    assert.equal(FunctionProperties.parse(resource(template, 'SubscriptionsLambdaFunction', 'AWS::Lambda::Function')).Timeout, 300);
   });
 
   it('routes the HTTP API to the webhook and api functions', () => {
@@ -215,6 +220,8 @@ describe('serverless package (offline)', () => {
       'ANY /rules': 'ApiLambdaFunction',
       'ANY /rules/{proxy+}': 'ApiLambdaFunction',
       'ANY /sync': 'ApiLambdaFunction',
+      'ANY /subscriptions': 'ApiLambdaFunction',
+      'ANY /subscriptions/{proxy+}': 'ApiLambdaFunction',
       'ANY /tasks': 'ApiLambdaFunction',
       'ANY /tasks/{proxy+}': 'ApiLambdaFunction',
     });
@@ -255,6 +262,12 @@ describe('serverless package (offline)', () => {
         'dynamodb:UpdateItem TasksTable',
         'sqs:SendMessage TasksQueue',
       ],
+      subscriptions: [
+        ...logs('SubscriptionsLogGroup'),
+        'dynamodb:Scan RulesTable', 'dynamodb:PutItem RulesTable',
+        'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable',
+        'sqs:SendMessage TasksQueue',
+      ],
     };
     for (const name of LAMBDA_FUNCTIONS) assert.deepEqual(grants(template, `${logicalName(name)}Role`), expected[name].sort(), `${name} role`);
   });
@@ -265,12 +278,21 @@ describe('serverless package (offline)', () => {
     assert.ok(actions.every((action) => !action.includes('*')), 'no wildcard action');
   });
 
+  it('never lets the subscriptions run delete items or query the rules index', () => {
+    const granted = grants(template, 'SubscriptionsRole');
+    const actions = granted.map((grant) => grant.split(' ')[0] ?? grant);
+    assert.ok(!actions.includes('dynamodb:DeleteItem'), 'dynamodb:DeleteItem');
+    assert.deepEqual(granted.filter((grant) => grant.startsWith('dynamodb:Query ') || grant.includes('RulesTable/index/')), []);
+    assert.ok(actions.every((action) => !action.includes('*')), 'no wildcard action');
+  });
+
   it('wires each function to the tables and queue, and to only the secrets it needs, by reference', () => {
     const secrets: Record<LambdaFunction, string[]> = {
       webhook: ['CROSSDOCK_WEBHOOK_SOURCES'],
       api: ['CROSSDOCK_API_KEYS', 'CROSSDOCK_REGISTRIES'],
       worker: ['CROSSDOCK_REGISTRIES'],
       sweep: [],
+      subscriptions: ['CROSSDOCK_REGISTRIES'],
     };
     const known = new Set([...Object.keys(ServiceEnvironment.shape), 'NODE_OPTIONS']);
     for (const name of LAMBDA_FUNCTIONS) {
@@ -279,6 +301,8 @@ describe('serverless package (offline)', () => {
       assert.deepEqual(variables.CROSSDOCK_RULES_TABLE, { Ref: 'RulesTable' });
       assert.deepEqual(variables.CROSSDOCK_TASKS_TABLE, { Ref: 'TasksTable' });
       assert.deepEqual(variables.CROSSDOCK_QUEUE_URL, { Ref: 'TasksQueue' });
+      assert.equal(variables.CROSSDOCK_RETENTION_DAYS, '30', `${name} retention`);
+      assert.equal(variables.CROSSDOCK_LOG_LEVEL, 'info', `${name} log level`);
       const given = ['CROSSDOCK_API_KEYS', 'CROSSDOCK_WEBHOOK_SOURCES', 'CROSSDOCK_REGISTRIES'].filter((key) => key in variables);
       assert.deepEqual(given, secrets[name], `${name} secrets`);
       for (const key of given) assert.match(z.string().parse(variables[key]), /^\{\{resolve:secretsmanager:crossdock\/ci\/[a-z-]+:SecretString\}\}$/, `${name} ${key}`);
