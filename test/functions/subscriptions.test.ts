@@ -4,6 +4,7 @@ import { silentLogger } from '../../shared/log.ts';
 import { runDueSubscriptions } from '../../shared/subscriptions/run-due.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { closeRegistryClients, getManifest, listTags, pushImage, pushIndex } from '../support/images.ts';
+import { freePort } from '../support/ports.ts';
 import { startRegistry, type TestRegistry } from '../support/registry.ts';
 import { startHarness, type Harness } from './harness.ts';
 
@@ -118,6 +119,17 @@ describe('subscriptions keep the newest matching tags of an external repository'
     const zero = await h.api('POST', '/subscriptions', { name: 'zero', source: { registry: 'r.example', repository: 'a/b' }, destination: { registry: 'd.example', repository: 'a/b' }, latest: 0 });
     assert.equal(zero.status, 400);
     assert.match(zero.body.error.problems.join(), /latest/);
+  });
+
+  test('a subscription whose source is down records its error; the others still run', async () => {
+    const down = await subscribe({ source: { registry: `127.0.0.1:${await freePort()}`, repository: 'gone/app' }, destination: { registry: dst.host, repository: 'gone/app' }, latest: 1 });
+    const fine = await subscribe({ source: { registry: upstream.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'fine/app' }, tagPattern: 'v1\\.0\\.0', latest: 1 });
+    const result = await runDueSubscriptions({ store: h.store, queue: { send: async () => ({ failed: [] as string[] }) }, logger: silentLogger, pool: h.pool, subscriptions: h.subscriptions });
+    assert.ok(result.ran >= 2 && result.failed >= 1, JSON.stringify(result));
+    const downRecord = (await h.api('GET', `/subscriptions/${down}`)).body;
+    assert.match(downRecord.lastRun.errors[0], /list tags of .*gone\/app: .*(ECONNREFUSED|unreachable)/i);
+    const fineRecord = (await h.api('GET', `/subscriptions/${fine}`)).body;
+    assert.deepEqual([fineRecord.lastRun.enqueued, fineRecord.lastRun.errors], [1, []]);
   });
 
   test('the schedule runs only what is due, and moves each run\'s next time forward', async () => {
