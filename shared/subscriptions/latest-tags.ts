@@ -34,21 +34,38 @@ export function compareSemver(a: string, b: string): number {
   return x[4].localeCompare(y[4], 'en', { numeric: true });
 }
 
-export async function newestTags(client: RegistryClient, repository: string, tags: string[], order: 'pushed' | 'semver', n: number, options: CallOptions = {}): Promise<TagAtSource[]> {
+/** Build times already read, by manifest digest (a digest's image never changes). */
+export type CreatedCache = Record<string, number>;
+
+export async function newestTags(
+  client: RegistryClient,
+  repository: string,
+  tags: string[],
+  order: 'pushed' | 'semver',
+  n: number,
+  options: CallOptions & { cache?: CreatedCache; maxCandidates?: number } = {},
+): Promise<TagAtSource[]> {
   if (order === 'semver') {
     const chosen = tags.filter((t) => SEMVER.test(t)).sort((a, b) => compareSemver(b, a)).slice(0, n);
     const heads = await mapLimit(chosen, CONCURRENCY, async (tag) => ({ tag, head: await headManifest(client, repository, tag, options) }));
     return heads.flatMap(({ tag, head }) => (head ? [{ tag, digest: head.digest }] : []));
   }
   // Order by push time: bounded work per run, the last tags listed first (registries list in
-  // lexical order; the newest names tend to sort last).
-  const candidates = tags.slice(-MAX_CANDIDATES);
+  // lexical order; the newest names tend to sort last). A HEAD names each tag's digest (free on
+  // Docker Hub, where a manifest GET is a pull); only digests not seen before are read.
+  const cache = options.cache ?? {};
+  const candidates = tags.slice(-(options.maxCandidates ?? MAX_CANDIDATES));
   const dated = await mapLimit(candidates, CONCURRENCY, async (tag) => {
-    const manifest = await getManifest(client, repository, tag, options).catch(() => undefined);
+    const head = await headManifest(client, repository, tag, options).catch(() => undefined);
+    if (!head) return undefined;
+    if (cache[head.digest] !== undefined) return { tag, digest: head.digest, ...(cache[head.digest]! > 0 ? { created: cache[head.digest]! } : {}) };
+    const manifest = await getManifest(client, repository, head.digest, options).catch(() => undefined);
     if (!manifest) return undefined;
     const image = manifest.kind === 'index' ? await firstImage(client, repository, manifest.body.manifests[0]?.digest, options) : manifest;
     const created = image?.kind === 'image' ? await createdTime(client, repository, image.body.config.digest, options) : undefined;
-    return { tag, digest: manifest.digest, ...(created !== undefined ? { created } : {}) };
+    // 0 records "no build time": the image is not read again for it either.
+    cache[head.digest] = created ?? 0;
+    return { tag, digest: head.digest, ...(created !== undefined ? { created } : {}) };
   });
   return dated
     .filter((d): d is TagAtSource => d !== undefined)

@@ -20,12 +20,13 @@ export const START_MARGIN_MS = 60_000;
 export async function runAndRecord(subscription: Subscription, deps: DueDeps, options: CallOptions = {}): Promise<SubscriptionRun> {
   const now = (deps.now ?? (() => new Date()))();
   let run: SubscriptionRun;
+  let createdByDigest = subscription.createdByDigest;
   try {
-    run = await runSubscription(subscription, deps, options);
+    ({ run, createdByDigest } = await runSubscription(subscription, deps, options));
   } catch (error) {
     run = { at: now.toISOString(), considered: 0, enqueued: 0, upToDate: 0, tasks: [], errors: [asCrossdockError(error).message], durationMs: Date.now() - now.getTime() };
   }
-  await deps.subscriptions.put({ ...subscription, lastRun: run, nextRunAt: nextRun(parseSchedule(subscription.schedule), now).toISOString() });
+  await deps.subscriptions.put({ ...subscription, lastRun: run, nextRunAt: nextRun(parseSchedule(subscription.schedule), now).toISOString(), ...(createdByDigest ? { createdByDigest } : {}) });
   return run;
 }
 

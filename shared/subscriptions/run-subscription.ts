@@ -13,7 +13,8 @@ import { isArtifactTag } from '../sync/plan.ts';
 import { enqueueTasks, type EnqueueDeps } from '../tasks/enqueue.ts';
 import type { NewTask } from '../tasks/task.ts';
 import { newestTags } from './latest-tags.ts';
-import type { Subscription, SubscriptionRun } from './subscription.ts';
+import { MAX_CACHED_DIGESTS, MAX_CANDIDATES, MAX_CANDIDATES_DOCKER_HUB, type Subscription, type SubscriptionRun } from './subscription.ts';
+import { DOCKER_HUB } from '../oci/reference.ts';
 
 export interface RunDeps extends EnqueueDeps {
   pool: RegistryPool;
@@ -22,15 +23,23 @@ export interface RunDeps extends EnqueueDeps {
 /** Tasks of a subscription carry this as their rule id, so `GET /tasks?rule=` finds them. */
 export const subscriptionRuleId = (id: string) => `subscription:${id}`;
 
-export async function runSubscription(subscription: Subscription, deps: RunDeps, options: CallOptions = {}): Promise<SubscriptionRun> {
+/** A run's record, and the build-time cache the next run starts from. */
+export interface RunOutcome {
+  run: SubscriptionRun;
+  createdByDigest: Record<string, number>;
+}
+
+export async function runSubscription(subscription: Subscription, deps: RunDeps, options: CallOptions = {}): Promise<RunOutcome> {
   const started = (deps.now ?? (() => new Date()))();
   const errors: string[] = [];
   const { source, destination } = subscription;
   const src = deps.pool.client(source.registry, source.repository);
   const dst = deps.pool.client(destination.registry, destination.repository);
   const pattern = compileTagPattern(subscription.tagPattern, { anchored: true });
-  const record = (fields: Partial<SubscriptionRun>): SubscriptionRun => ({
-    at: started.toISOString(), considered: 0, enqueued: 0, upToDate: 0, tasks: [], errors, durationMs: Date.now() - started.getTime(), ...fields,
+  const cache = { ...subscription.createdByDigest };
+  const record = (fields: Partial<SubscriptionRun>): RunOutcome => ({
+    run: { at: started.toISOString(), considered: 0, enqueued: 0, upToDate: 0, tasks: [], errors, durationMs: Date.now() - started.getTime(), ...fields },
+    createdByDigest: Object.fromEntries(Object.entries(cache).slice(-MAX_CACHED_DIGESTS)),
   });
 
   let tags: string[];
@@ -40,7 +49,11 @@ export async function runSubscription(subscription: Subscription, deps: RunDeps,
     errors.push(`list tags of ${source.registry}/${source.repository}: ${asCrossdockError(error).message}`);
     return record({});
   }
-  const newest = await newestTags(src, source.repository, tags, subscription.order, subscription.latest, options);
+  const newest = await newestTags(src, source.repository, tags, subscription.order, subscription.latest, {
+    ...options,
+    cache,
+    maxCandidates: source.registry === DOCKER_HUB ? MAX_CANDIDATES_DOCKER_HUB : MAX_CANDIDATES,
+  });
   const work: NewTask[] = [];
   let upToDate = 0;
   for (const image of newest) {

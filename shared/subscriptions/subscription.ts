@@ -15,8 +15,12 @@ import { parseSchedule } from './schedule.ts';
  * own time (one config read per candidate tag when ordering by push time).
  */
 export const MAX_LATEST: Record<string, number> = { [DOCKER_HUB]: 25, default: 100 };
-/** Candidate tags whose push time is read, at most, per run (the newest by name first). */
+/** Candidate tags whose push time is read, at most, per run (the last listed first). */
 export const MAX_CANDIDATES = 500;
+/** Docker Hub counts each first read of an image against the pull allowance: fewer candidates. */
+export const MAX_CANDIDATES_DOCKER_HUB = 100;
+/** Build times remembered per subscription, by digest (the oldest forgotten first). */
+export const MAX_CACHED_DIGESTS = 600;
 
 const Repo = z.strictObject({
   registry: z.string().trim().min(1).transform(normalizeRegistry),
@@ -57,6 +61,8 @@ export const Subscription = SubscriptionInput.extend({
   updatedAt: z.string(),
   nextRunAt: z.string(),
   lastRun: SubscriptionRun.optional(),
+  /** Build time (epoch ms; 0 = none) of each source digest read so far, so no image is read twice. */
+  createdByDigest: z.record(z.string(), z.number()).optional(),
 });
 export type Subscription = z.infer<typeof Subscription>;
 

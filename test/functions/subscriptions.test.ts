@@ -111,6 +111,22 @@ describe('subscriptions keep the newest matching tags of an external repository'
     assert.ok(await getManifest(dst, 'limited/app', 'v1'));
   });
 
+  test('each image is read once: later runs only HEAD the tags (Docker Hub counts manifest reads as pulls)', async () => {
+    for (const [tag, minute] of [['a', 1], ['b', 2], ['c', 3]] as const) await pushImage(upstream, 'upstream/counted', { tag, seed: `counted-${tag}`, created: at(minute) });
+    const id = await subscribe({ source: { registry: proxy.host, repository: 'upstream/counted' }, destination: { registry: dst.host, repository: 'counted/app' }, latest: 2 });
+    const reads = (from: number) => proxy.requests.slice(from).filter((r) => r.method === 'GET' && r.path.includes('/manifests/')).length;
+
+    let from = proxy.requests.length;
+    assert.equal((await run(id)).enqueued, 2);
+    assert.equal(reads(from), 3, 'the first run reads each candidate once');
+    await h.drain();
+    from = proxy.requests.length;
+    const second = await run(id);
+    assert.deepEqual([second.enqueued, second.upToDate], [0, 2]);
+    assert.equal(reads(from), 0, 'no manifest GET on the second run');
+    assert.deepEqual((await listTags(dst, 'counted/app')).sort(), ['b', 'c']);
+  });
+
   test('invalid subscriptions are refused with 400 naming every problem', async () => {
     const res = await h.api('POST', '/subscriptions', { name: 'bad', source: { registry: 'docker.io', repository: 'library/alpine' }, destination: { registry: 'docker.io', repository: 'library/alpine' }, tagPattern: '(x', latest: 40, schedule: '1m', platforms: ['arm'] });
     assert.equal(res.status, 400);
