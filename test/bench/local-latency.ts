@@ -27,7 +27,7 @@ import { closeRegistryClients, pushImage } from '../support/images.ts';
 import { freePort } from '../support/ports.ts';
 import { MANIFEST_ACCEPT } from '../support/registry-reader.ts';
 import { header, send, type RegistryTarget } from '../support/registry-client.ts';
-import { startRegistry, type TestRegistry } from '../support/registry.ts';
+import { startRegistry, type TestRegistry, waitForExit } from '../support/registry.ts';
 
 const { values } = parseArgs({ options: {
   images: { type: 'string', default: '50' },
@@ -96,17 +96,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-function exited(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
 async function stopRuntime(): Promise<void> {
   if (!runtime || !dir) return;
   const child = runtime;
@@ -117,11 +106,11 @@ async function stopRuntime(): Promise<void> {
   const started = performance.now();
   if (pid !== undefined) signalPid(pid, 'SIGTERM');
   else child.kill('SIGTERM');
-  if (!(await exited(child, STOP_TIMEOUT_MS))) {
+  if (!(await waitForExit(child, STOP_TIMEOUT_MS))) {
     note(`runtime (pid ${pid}) still running ${STOP_TIMEOUT_MS} ms after SIGTERM: killed`);
     if (pid !== undefined) signalPid(pid, 'SIGKILL');
     child.kill('SIGKILL');
-    await exited(child, 5000);
+    await waitForExit(child, 5000);
   }
   const pidLeft = await readFile(pidFile, 'utf8').then(() => true, () => false);
   note(`runtime stopped in ${Math.round(performance.now() - started)} ms, npm exit ${child.exitCode ?? child.signalCode}${pidLeft ? ', pid file left behind' : ''}`);

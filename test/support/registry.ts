@@ -77,7 +77,8 @@ function probe(url: string, ca: string | undefined): Promise<number | undefined>
   });
 }
 
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+/** Resolves true once the child has exited, or false after `ms`. */
+export function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
