@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { z } from 'zod';
 import { getManifest, pushImage } from '../support/images.ts';
 import { closeRegistryClients, sendExpecting } from '../support/registry-client.ts';
 import { startRegistries, type TestRegistry } from '../support/registry.ts';
+import { runMeasured } from './lab/measure.ts';
 import { BenchUsageError, parseBenchArgs } from './lab/options.ts';
 import { verifyCopy, type CopyMapping } from './lab/verify.ts';
 import { seedWorkload, tinyWorkload, WORKLOAD_NAMES, type SeededWorkload } from './lab/workloads.ts';
@@ -39,9 +43,12 @@ describe('benchmark lab', () => {
     assert.deepEqual(small.repositories.map((r) => [r.repository, r.tags]), [
       ['bench/app-00', ['v1.0.0', 'v1.0.1']],
       ['bench/app-01', ['v1.0.0', 'v1.0.1']],
+      ['bench/app-02', ['v1.0.0', 'v1.0.1']],
     ]);
     // Each repository: one shared base layer, and per image two unique layers and a config.
-    assert.deepEqual(small.repositories.map((r) => r.blobs), [1 + 2 * 3, 1 + 2 * 3]);
+    assert.deepEqual(small.repositories.map((r) => r.blobs), [1 + 2 * 3, 1 + 2 * 3, 1 + 2 * 3]);
+    // app-00 and app-02 share one base layer (8 KiB); nothing else is shared.
+    assert.equal(small.bytes - small.distinctBytes, 8 * 1024);
     // Two streamed layers (the first spans more than one 1 MiB chunk) and a config.
     assert.deepEqual([large.images, large.blobs, large.bytes > (1 << 20) + 64 * 1024], [1, 3, true]);
     const [multi] = multiarch.repositories;
@@ -56,10 +63,10 @@ describe('benchmark lab', () => {
     const report = await verifyCopy(source, copy, identity(seeded));
     assert.deepEqual(report.problems, []);
     assert.equal(report.ok, true);
-    // 4 + 1 + 1 image tags, and the signature and referrers tags of the index.
-    assert.equal(report.tags, 8);
-    // small 4, large 1, multiarch: index + 3 platforms + signature + referrers index + attestation.
-    assert.equal(report.manifests, 4 + 1 + 7);
+    // 6 + 1 + 1 image tags, and the signature and referrers tags of the index.
+    assert.equal(report.tags, 10);
+    // small 6, large 1, multiarch: index + 3 platforms + signature + referrers index + attestation.
+    assert.equal(report.manifests, 6 + 1 + 7);
     assert.equal(report.bytes, seeded.reduce((n, w) => n + w.bytes, 0));
   });
 
@@ -95,5 +102,22 @@ describe('benchmark command line', () => {
         error.message === 'unknown workload "smal", "huge" (known: small, large, multiarch); --rounds takes a whole number from 1, got "0"; --large-mib takes a whole number from 1, got "1.5"',
     );
     assert.throws(() => parseBenchArgs(['--round', '2']), (error: unknown) => error instanceof BenchUsageError && !error.message.includes('\n') && error.message.includes("'--round'"));
+  });
+});
+
+describe('benchmark measurement', () => {
+  test('reports the exit status and the peak RSS of a grandchild, as under npm run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'crossdock-measure-'));
+    try {
+      // sh stays the parent (the trailing exit keeps it from exec-ing node), as npm does.
+      const script = `const b = Buffer.alloc(160 * 1024 * 1024, 1); setTimeout(() => { console.log(b[0] + b[b.length - 1]); process.exit(3); }, 300);`;
+      const measured = await runMeasured('sh', ['-c', `"${process.execPath}" -e '${script}'; exit $?`], { cwd: dir, env: process.env, logFile: join(dir, 'log') });
+      assert.equal(measured.exitCode, 3);
+      assert.equal((await readFile(join(dir, 'log'), 'utf8')).trim(), '2');
+      assert.ok(measured.peakRssMib >= 160, `peak ${measured.peakRssMib} MiB`);
+      assert.ok(measured.seconds >= 0.3, `${measured.seconds} s`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -93,7 +93,7 @@ async function benchWorkloadRounds(name: WorkloadName) {
   return withRegistry('bench-source', async (source) => {
     const seedStarted = performance.now();
     const workload = await seedWorkload(source, benchWorkload(name, { largeMib: options.largeMib }));
-    note(`${name}: seeded ${workload.images} images, ${workload.repositories.length} repositories, ${(workload.bytes / MIB).toFixed(1)} MiB in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
+    note(`${name}: seeded ${workload.images} images, ${workload.repositories.length} repositories, ${(workload.distinctBytes / MIB).toFixed(1)} MiB (${(workload.bytes / MIB).toFixed(1)} MiB over its repositories) in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
     const rounds: Array<Record<Copier, Run>> = [];
     for (let round = 1; round <= options.rounds; round++) {
       const order: Copier[] = round % 2 === 1 ? ['skopeo', 'crossdock'] : ['crossdock', 'skopeo'];
@@ -113,7 +113,8 @@ async function benchWorkloadRounds(name: WorkloadName) {
       images: workload.images,
       repositories: workload.repositories.length,
       blobs: workload.blobs,
-      mib: round1(workload.bytes / MIB),
+      mib: round1(workload.distinctBytes / MIB),
+      repository_mib: round1(workload.bytes / MIB),
       skopeo_s: skopeoMedian === null ? null : round3(skopeoMedian),
       crossdock_s: crossdockMedian === null ? null : round3(crossdockMedian),
       ratio_median: ratioMedian === null ? null : round3(ratioMedian),

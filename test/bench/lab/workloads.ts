@@ -36,10 +36,12 @@ export type SeededRepository = {
   /** Distinct blobs in the repository and their total size. */
   blobs: number;
   bytes: number;
+  blobSizes: ReadonlyMap<string, number>;
 };
-export type SeededWorkload = { name: WorkloadName; images: number; repositories: SeededRepository[]; blobs: number; bytes: number };
+/** `bytes` sums the repositories (what a copier must place); `distinctBytes` counts a blob shared by repositories once. */
+export type SeededWorkload = { name: WorkloadName; images: number; repositories: SeededRepository[]; blobs: number; bytes: number; distinctBytes: number };
 
-/** The benchmark's full-size workloads: small ≈ 60 MiB over 100 images, large ≈ largeMib + 64 MiB. */
+/** The benchmark's full-size workloads: small ≈ 60 MiB distinct (95 MiB over its 20 repositories) in 100 images, large ≈ largeMib + 64 MiB. */
 export function benchWorkload(name: WorkloadName, options: { largeMib: number }): WorkloadSpec {
   switch (name) {
     case 'small':
@@ -55,7 +57,7 @@ export function benchWorkload(name: WorkloadName, options: { largeMib: number })
 export function tinyWorkload(name: WorkloadName): WorkloadSpec {
   switch (name) {
     case 'small':
-      return { name, repositories: 2, tags: 2, baseLayerSize: 8 * KIB, uniqueLayers: 2, uniqueLayerSize: [1 * KIB, 4 * KIB] };
+      return { name, repositories: 3, tags: 2, baseLayerSize: 8 * KIB, uniqueLayers: 2, uniqueLayerSize: [1 * KIB, 4 * KIB] };
     case 'large':
       return { name, layerSizes: [MIB + 17, 64 * KIB] };
     case 'multiarch':
@@ -77,12 +79,13 @@ export async function seedWorkload(reg: RegistryTarget, spec: WorkloadSpec): Pro
     repositories,
     blobs: repositories.reduce((n, r) => n + r.blobs, 0),
     bytes: repositories.reduce((n, r) => n + r.bytes, 0),
+    distinctBytes: [...new Map(repositories.flatMap((r) => [...r.blobSizes])).values()].reduce((a, b) => a + b, 0),
   };
 }
 
 function summarise(repository: string, tags: string[], artifactTags: string[], blobs: Descriptor[]): SeededRepository {
   const distinct = new Map(blobs.map((b) => [b.digest, b.size]));
-  return { repository, tags, artifactTags, blobs: distinct.size, bytes: [...distinct.values()].reduce((a, b) => a + b, 0) };
+  return { repository, tags, artifactTags, blobs: distinct.size, bytes: [...distinct.values()].reduce((a, b) => a + b, 0), blobSizes: distinct };
 }
 
 async function seedSmall(reg: RegistryTarget, spec: Extract<WorkloadSpec, { name: 'small' }>): Promise<SeededRepository[]> {
