@@ -10,7 +10,8 @@
  * rounds, each running skopeo and crossdock (alternating which goes first, so drift in the shared
  * machine's load falls on both) into a destination registry started empty for that run. Every copy
  * is verified (crossdock's with its signature and attestation tags); runs are timed wall-clock and
- * their peak RSS sampled. Progress goes to stderr; stdout gets ONE JSON line for the whole run.
+ * their peak RSS sampled. Each round also times `npm run crossdock -- help` (crossdock_help_s), the
+ * share of a crossdock run that is npm and Node start-up rather than copying. Progress goes to stderr; stdout gets ONE JSON line for the whole run.
  * Exit 0 when every copy succeeded and verified, 1 otherwise, 2 on a bad command line.
  * Needs docker-registry and skopeo on PATH (`.ci/run` installs both).
  */
@@ -89,17 +90,28 @@ async function copyOnce(copier: Copier, workload: SeededWorkload, source: TestRe
   });
 }
 
+/** `npm run crossdock -- help` the way the copy runs: what npm and Node start-up cost, without copying. */
+async function measureStartup(name: WorkloadName, round: number): Promise<number> {
+  const logFile = join(dir, `${name}-${round}-help.log`);
+  const measured = await runMeasured('npm', ['run', '-s', 'crossdock', '--', 'help'], { cwd: ROOT, env, logFile });
+  if (measured.exitCode !== 0) throw new Error(`npm run crossdock -- help exited ${measured.exitCode ?? measured.signal}; see the CLI`);
+  note(`round ${round} crossdock help (start-up only): ${measured.seconds.toFixed(2)} s`);
+  return measured.seconds;
+}
+
 async function benchWorkloadRounds(name: WorkloadName) {
   return withRegistry('bench-source', async (source) => {
     const seedStarted = performance.now();
     const workload = await seedWorkload(source, benchWorkload(name, { largeMib: options.largeMib }));
     note(`${name}: seeded ${workload.images} images, ${workload.repositories.length} repositories, ${(workload.distinctBytes / MIB).toFixed(1)} MiB (${(workload.bytes / MIB).toFixed(1)} MiB over its repositories) in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
     const rounds: Array<Record<Copier, Run>> = [];
+    const startups: number[] = [];
     for (let round = 1; round <= options.rounds; round++) {
       const order: Copier[] = round % 2 === 1 ? ['skopeo', 'crossdock'] : ['crossdock', 'skopeo'];
       const runs = {} as Record<Copier, Run>;
       for (const copier of order) runs[copier] = await copyOnce(copier, workload, source, round);
       rounds.push(runs);
+      startups.push(await measureStartup(workload.name, round));
     }
     const times = (copier: Copier) => rounds.filter((r) => r[copier].ok).map((r) => r[copier].seconds);
     const ratios = rounds.filter((r) => r.skopeo.ok && r.crossdock.ok).map((r) => r.crossdock.seconds / r.skopeo.seconds);
@@ -121,6 +133,7 @@ async function benchWorkloadRounds(name: WorkloadName) {
       ratio_rounds: ratios.map(round3),
       skopeo_rounds_s: rounds.map((r) => (r.skopeo.ok ? round3(r.skopeo.seconds) : null)),
       crossdock_rounds_s: rounds.map((r) => (r.crossdock.ok ? round3(r.crossdock.seconds) : null)),
+      crossdock_help_s: round3(median(startups)!),
       crossdock_peak_rss_mib: round1(Math.max(...rounds.map((r) => r.crossdock.peakRssMib))),
       skopeo_peak_rss_mib: round1(Math.max(...rounds.map((r) => r.skopeo.peakRssMib))),
       verify: {
