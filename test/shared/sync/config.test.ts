@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidInputError } from '../../../shared/errors.ts';
-import { parseSyncConfig } from '../../../shared/sync/config.ts';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadAuthFile, parseSyncConfig } from '../../../shared/sync/config.ts';
 
 const env = { REG_USER: 'alice', REG_PASS: 's3cret' };
 const parse = (input: unknown, defaults: { registry?: string; namespace?: string } = {}) => parseSyncConfig(input, 'config.yaml', { env, ...defaults });
@@ -149,5 +152,16 @@ describe('image-syncer config', () => {
       'config.yaml: auth.h.example.password: environment variable NOPE_PASS is not set',
       'config.yaml: images["h.example/a/b"]: destination: environment variable NOPE_NS is not set',
     ]);
+  });
+
+  test('an auth file alone (copy --auth) keeps credentials and insecure, with variables expanded', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'crossdock-auth-'));
+    try {
+      const path = join(dir, 'auth.yaml');
+      await writeFile(path, 'h.example:\n  username: ${REG_USER}\n  password: "$REG_PASS"\n  insecure: true\n');
+      assert.deepEqual(await loadAuthFile(path, env), { 'h.example': { username: 'alice', password: 's3cret', insecure: true } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
