@@ -101,6 +101,12 @@ export async function syncCommand(flags: ParsedFlags<typeof SYNC_FLAGS>): Promis
       signal: interrupt.signal,
       onRetry: (f) => log.logger.warn('tag listing will be retried', { source: f.rule.key, code: f.error.code, error: f.error.message, attempt: f.attempts }),
     });
+    if (interrupt.signal.aborted) {
+      // Listing failures now are the interruption, not the registries' doing: nothing was copied.
+      progress.stop();
+      process.stdout.write(`interrupted while listing tags: nothing copied\n`);
+      return EXIT_INTERRUPTED;
+    }
     progress.total(plan.items.length);
     const summary = await runSync(plan, engine, {
       proc,

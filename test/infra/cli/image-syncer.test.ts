@@ -177,4 +177,26 @@ describe('crossdock sync, image-syncer compatibility', () => {
       await proxy.close();
     }
   });
+
+  test('Ctrl-C while tags are being listed says nothing was copied and exits 130', async () => {
+    // Scripted proxy: a tag list answering 503 with a long Retry-After keeps the plan waiting.
+    const proxy: FaultProxy = await startFaultProxy(src.url);
+    try {
+      proxy.addFault({ method: 'GET', path: /^\/v2\/app\/web\/tags\/list$/, times: Infinity, action: { kind: 'status', status: 503, headers: { 'retry-after': '100' } } });
+      const config = await writeConfig('interrupt-plan.json', { images: { [`${proxy.host}/app/web`]: `${dst.host}/interrupt-plan/web` } });
+      const { child, done } = startCli(['sync', '--config', config], { HOME: workdir });
+      const started = Date.now();
+      while (!proxy.requests.some((r) => r.fault === 'status')) {
+        assert.ok(Date.now() - started < 60_000, 'the sync never listed tags');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      child.kill('SIGINT');
+      const run = await done;
+      assert.equal(run.code, 130, run.stderr);
+      assert.equal(run.stdout, 'interrupted while listing tags: nothing copied\n');
+      assert.deepEqual(await listTags(dst, 'interrupt-plan/web'), []);
+    } finally {
+      await proxy.close();
+    }
+  });
 });
