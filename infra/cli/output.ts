@@ -1,14 +1,13 @@
 /** Where the CLI's logs go: JSON lines to `--log FILE`, or short human lines on stderr. */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createLogger, type LogLevel, type Logger } from '../../shared/log.ts';
-import type { Progress } from './progress.ts';
 
 export interface CliLog {
   logger: Logger;
   close(): Promise<void>;
 }
 
-export function createCliLog(options: { file?: string; level?: LogLevel; progress?: () => Progress | undefined }): CliLog {
+export function createCliLog(options: { file?: string; level?: LogLevel; progress?: () => { clear(): void } | undefined }): CliLog {
   if (options.file) {
     const stream: WriteStream = createWriteStream(options.file, { flags: 'a' });
     return {

@@ -12,11 +12,24 @@ import type { ParsedFlags } from './flags.ts';
 import { humanLine } from './output.ts';
 
 export const SERVE_FLAGS = {
+  help: { type: 'boolean', short: 'h' },
   config: { type: 'string' },
   port: { type: 'string' },
   host: { type: 'string' },
   'data-dir': { type: 'string' },
 } as const;
+
+export const SERVE_USAGE = `usage: crossdock serve [flags]   (npm start -- [flags])
+
+The replication service on this machine: webhooks, API, worker and schedules over embedded
+DynamoDB and SQS. Stops gracefully on Ctrl-C (a second one stops at once).
+
+      --config FILE    local configuration file (also CROSSDOCK_CONFIG)
+      --port N         HTTP port (also CROSSDOCK_PORT)
+      --host ADDR      address to listen on (also CROSSDOCK_HOST)
+      --data-dir DIR   where the embedded tables keep their data (also CROSSDOCK_DATA_DIR)
+  -h, --help           this text
+`;
 
 export async function serveCommand(flags: ParsedFlags<typeof SERVE_FLAGS>): Promise<number> {
   const process_ = readProcessConfig();

@@ -11,10 +11,13 @@ const REFERENCE_TYPE = 'vnd.docker.reference.type';
 const REFERENCE_DIGEST = 'vnd.docker.reference.digest';
 
 export interface PlatformSpec {
+  /** `*` matches any (image-syncer's `--arch` given without `--os`, and the reverse). */
   os: string;
   architecture: string;
   variant?: string;
 }
+
+export const ANY_PLATFORM_FIELD = '*';
 
 /** Parses `linux/amd64,linux/arm64/v8` (os/architecture[/variant], comma-separated). */
 export function parsePlatforms(input: string | string[]): PlatformSpec[] {
@@ -35,7 +38,8 @@ export function parsePlatforms(input: string | string[]): PlatformSpec[] {
 
 export function platformMatches(platform: Platform | undefined, specs: PlatformSpec[]): boolean {
   if (!platform) return false;
-  return specs.some((s) => s.os === platform.os && s.architecture === platform.architecture && (s.variant === undefined || s.variant === platform.variant));
+  const matches = (wanted: string, actual: string) => wanted === ANY_PLATFORM_FIELD || wanted === actual;
+  return specs.some((s) => matches(s.os, platform.os) && matches(s.architecture, platform.architecture) && (s.variant === undefined || s.variant === platform.variant));
 }
 
 export interface FilteredIndex {

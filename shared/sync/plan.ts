@@ -1,13 +1,16 @@
 /**
  * Expands image-syncer rules into one copy per (tag, destination), listing the source's tags
  * where a rule asks for all of them or for a pattern. Signature and referrer tags
- * (`sha256-<hex>[.sig|.att|.sbom]`) are left out: they travel with the image they sign.
+ * (`sha256-<hex>[.sig|.att|.sbom]`) are left out: they travel with the image they sign. The
+ * same (source, destination) named twice is one copy. A rule whose listing failed with a
+ * retryable error is listed again, up to `retries` more rounds, as image-syncer retries its
+ * rule tasks with the rest.
  */
 import { asCrossdockError, type CrossdockError } from '../errors.ts';
 import type { CallOptions } from '../oci/client.ts';
 import { RegistryError } from '../oci/registry-error.ts';
 import { mapLimit } from '../oci/limiter.ts';
-import type { Reference } from '../oci/reference.ts';
+import { formatReference, type Reference } from '../oci/reference.ts';
 import type { RegistryPool } from '../oci/registry-pool.ts';
 import { listTags } from '../oci/tags.ts';
 import type { SyncConfig, SyncRule } from './config.ts';
@@ -27,6 +30,14 @@ export interface SyncItem {
 export interface PlanFailure {
   rule: SyncRule;
   error: CrossdockError;
+  attempts: number;
+}
+
+export interface PlanOptions extends CallOptions {
+  /** Extra rounds for rules whose listing failed with a retryable error (default 0). */
+  retries?: number;
+  /** Told of each listing failure that will be tried again. */
+  onRetry?: (failure: PlanFailure) => void;
 }
 
 export interface SyncPlan {
@@ -38,20 +49,40 @@ export function isArtifactTag(tag: string): boolean {
   return ARTIFACT_TAG.test(tag);
 }
 
-export async function planSync(config: SyncConfig, pool: RegistryPool, concurrency: number, options: CallOptions = {}): Promise<SyncPlan> {
-  const items: SyncItem[] = [];
+export async function planSync(config: SyncConfig, pool: RegistryPool, concurrency: number, planOptions: PlanOptions = {}): Promise<SyncPlan> {
+  const { retries = 0, onRetry, ...options } = planOptions;
+  const byKey = new Map<string, SyncItem>();
   const failures: PlanFailure[] = [];
-  const expanded = await mapLimit(config.rules, concurrency, async (rule) => {
-    try {
-      return { rule, items: await expandRule(rule, pool, options) };
-    } catch (error) {
-      return { rule, error: asCrossdockError(error) };
+  let pending = config.rules.map((rule) => ({ rule, attempts: 0 }));
+  for (let round = 0; pending.length > 0 && round <= retries; round++) {
+    const failed: typeof pending = [];
+    const expanded = await mapLimit(pending, concurrency, async (entry) => {
+      entry.attempts++;
+      try {
+        return { entry, items: await expandRule(entry.rule, pool, options) };
+      } catch (error) {
+        return { entry, error: asCrossdockError(error) };
+      }
+    });
+    for (const result of expanded) {
+      if (result.error) {
+        const failure = { rule: result.entry.rule, error: result.error, attempts: result.entry.attempts };
+        if (result.error.retryable && round < retries) {
+          failed.push(result.entry);
+          onRetry?.(failure);
+        } else {
+          failures.push(failure);
+        }
+      } else {
+        for (const item of result.items ?? []) {
+          const key = `${formatReference(item.source)} → ${formatReference(item.destination)}`;
+          if (!byKey.has(key)) byKey.set(key, item);
+        }
+      }
     }
-  });
-  for (const entry of expanded) {
-    if ('error' in entry && entry.error) failures.push({ rule: entry.rule, error: entry.error });
-    else if ('items' in entry) items.push(...entry.items);
+    pending = failed;
   }
+  const items = [...byKey.values()];
   // One tag list per destination repository replaces a HEAD per tag (and, for a new
   // repository, a HEAD per blob): on a busy registry those requests are most of the cost.
   const destinations = [...new Set(items.map((i) => `${i.destination.registry}/${i.destination.repository}`))];
@@ -85,7 +116,7 @@ async function expandRule(rule: SyncRule, pool: RegistryPool, options: CallOptio
     return rule.destinations.map((d) => ({
       rule,
       source: { ...source, digest: selector.digest },
-      destination: { registry: d.registry, repository: d.repository, ...(d.tag ? { tag: d.tag } : {}) },
+      destination: { registry: d.registry, repository: d.repository, ...(d.tags ? { tag: d.tags[0]! } : {}) },
     }));
   }
   let tags: string[];
@@ -97,11 +128,12 @@ async function expandRule(rule: SyncRule, pool: RegistryPool, options: CallOptio
     sourceTags = new Set(all);
     tags = all.filter((t) => !isArtifactTag(t) && (selector.kind === 'all' || selector.pattern.test(t)));
   }
-  return tags.flatMap((tag) =>
+  return tags.flatMap((tag, i) =>
     rule.destinations.map((d) => ({
       rule,
       source: { ...source, tag },
-      destination: { registry: d.registry, repository: d.repository, tag: d.tag ?? tag },
+      // Renamed by position, as image-syncer does: `a:v1,v2` → `b:x,y` copies v1 to x and v2 to y.
+      destination: { registry: d.registry, repository: d.repository, tag: d.tags?.[i] ?? tag },
       ...(sourceTags ? { sourceTags } : {}),
     })),
   );

@@ -1,6 +1,8 @@
 /**
  * Runs a sync plan: `proc` images at a time, then, like image-syncer, up to `retries` more
  * rounds for the images that failed with a retryable error. Reports each outcome as it lands.
+ * When `signal` aborts (Ctrl-C), no image starts any more, copies in flight are cancelled (a tag
+ * is written last, so none points at something incomplete) and the summary counts what finished.
  */
 import { asCrossdockError, type CrossdockError } from '../errors.ts';
 import type { CopyEngine, CopyOptions, CopyResult } from '../oci/copy.ts';
@@ -27,6 +29,9 @@ export interface SyncSummary {
   skipped: number;
   planned: number;
   failed: number;
+  /** Images not finished because the run was interrupted (started and cancelled, or never started). */
+  unfinished: number;
+  interrupted: boolean;
   bytes: number;
   blobs: { copied: number; mounted: number; skipped: number };
   durationMs: number;
@@ -44,13 +49,19 @@ export async function runSync(plan: SyncPlan, engine: CopyEngine, options: SyncR
     message: f.error.message,
   }));
   plan.failures.forEach((f, i) => {
-    options.onOutcome?.({ ok: false, item: undefined, source: f.rule.key, destination: failures[i]!.destination, error: f.error, attempts: 1, final: true });
+    options.onOutcome?.({ ok: false, item: undefined, source: f.rule.key, destination: failures[i]!.destination, error: f.error, attempts: f.attempts, final: true });
   });
 
+  const signal = options.signal;
+  let unfinished = 0;
   let pending = plan.items.map((item) => ({ item, attempts: 0 }));
   for (let round = 0; pending.length > 0 && round <= options.retries; round++) {
     const failed: typeof pending = [];
     await mapLimit(pending, options.proc, async (entry) => {
+      if (signal?.aborted) {
+        unfinished++;
+        return;
+      }
       entry.attempts++;
       try {
         const result = await engine.copyImage(entry.item.source, entry.item.destination, {
@@ -62,6 +73,10 @@ export async function runSync(plan: SyncPlan, engine: CopyEngine, options: SyncR
         results.push(result);
         options.onOutcome?.({ ok: true, item: entry.item, result, attempts: entry.attempts });
       } catch (thrown) {
+        if (signal?.aborted) {
+          unfinished++;
+          return;
+        }
         const error = asCrossdockError(thrown);
         const final = !error.retryable || round === options.retries;
         if (!final) failed.push(entry);
@@ -80,6 +95,8 @@ export async function runSync(plan: SyncPlan, engine: CopyEngine, options: SyncR
     skipped: count('skipped'),
     planned: count('planned'),
     failed: failures.length,
+    unfinished,
+    interrupted: signal?.aborted === true,
     bytes: results.reduce((n, r) => n + r.bytes, 0),
     blobs: {
       copied: results.reduce((n, r) => n + r.blobs.copied, 0),

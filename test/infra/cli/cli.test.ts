@@ -1,28 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { closeRegistryClients, getManifest, hasBlob, listTags, pushImage, pushIndex, pushSignatureTag } from '../../support/images.ts';
 import { freePort } from '../../support/ports.ts';
 import { startRegistry, type TestRegistry } from '../../support/registry.ts';
 
-const CLI = fileURLToPath(new URL('../../../infra/bin/crossdock.mjs', import.meta.url));
+import { runCli } from './run-cli.ts';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function crossdock(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, HOME: workdir, NO_COLOR: '1' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+function crossdock(args: string[], env: Record<string, string> = {}) {
+  return runCli(args, { HOME: workdir, ...env });
 }
 
 let workdir: string;
@@ -149,11 +137,7 @@ describe('crossdock CLI', () => {
         auth: { [secured.host]: { username: secured.credentials!.username, password: '${CROSSDOCK_TEST_PASSWORD}' } },
         images: { [`${secured.host}/secret/app:v1`]: `${dst.host}/secret/app`, [`${secured.host}/secret/missing:v1`]: `${dst.host}/secret/missing` },
       });
-      const run = await new Promise<Run>((resolve) => {
-        execFile(process.execPath, [CLI, 'sync', '--config', config, '--log', log, '--retries', '0'], { env: { ...process.env, HOME: workdir, CROSSDOCK_TEST_PASSWORD: password } }, (error, stdout, stderr) =>
-          resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-        );
-      });
+      const run = await crossdock(['sync', '--config', config, '--log', log, '--retries', '0'], { CROSSDOCK_TEST_PASSWORD: password });
       assert.equal(run.code, 1, run.stderr);
       const logged = await readFile(log, 'utf8');
       assert.match(logged, /"message":"blob uploaded"/);
@@ -184,5 +168,62 @@ describe('crossdock CLI', () => {
     const child = await getManifest(dst, 'one/multi', body.manifests[0].digest);
     assert.ok(child, 'the kept platform manifest is at the destination');
     for (const layer of JSON.parse(child.bytes.toString()).layers) assert.ok(await hasBlob(dst, 'one/multi', layer.digest), layer.digest);
+  });
+
+  test('copy --auth FILE uses the file\'s credentials (with ${VAR} from the environment)', async () => {
+    const secured = await startRegistry({ auth: 'htpasswd' });
+    try {
+      const pushed = await pushImage(secured, 'private/app', { tag: 'v1', seed: 'copy-auth' });
+      const auth = await writeConfig('copy-auth.yaml', `${secured.host}:\n  username: ${secured.credentials!.username}\n  password: "\${COPY_TEST_PASSWORD}"\n`);
+      const run = await crossdock(['copy', '--auth', auth, `${secured.host}/private/app:v1`, `${dst.host}/copied/private:v1`], { COPY_TEST_PASSWORD: secured.credentials!.password });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, /^copied /);
+      assert.equal((await getManifest(dst, 'copied/private', 'v1'))?.digest, pushed.digest);
+    } finally {
+      await secured.close();
+    }
+  });
+
+  test('copy replaces a different image at the destination tag by default; --no-overwrite keeps it', async () => {
+    const other = await pushImage(dst, 'over/web', { tag: 'v1.0', seed: 'stale-mirror' });
+    const kept = await crossdock(['copy', '--no-overwrite', `${src.host}/app/web:v1.0`, `${dst.host}/over/web:v1.0`]);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.match(kept.stdout, /^skipped .*overwrite is off/s);
+    assert.equal((await getManifest(dst, 'over/web', 'v1.0'))?.digest, other.digest);
+
+    const replaced = await crossdock(['copy', `${src.host}/app/web:v1.0`, `${dst.host}/over/web:v1.0`]);
+    assert.equal(replaced.code, 0, replaced.stderr);
+    assert.match(replaced.stdout, /^copied /);
+    assert.equal((await getManifest(dst, 'over/web', 'v1.0'))?.digest, (await getManifest(src, 'app/web', 'v1.0'))?.digest);
+  });
+
+  test('copy takes docker:// references, as skopeo users write them', async () => {
+    const run = await crossdock(['copy', `docker://${src.host}/app/web:v1.1`, `docker://${dst.host}/skopeo/web`]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((await getManifest(dst, 'skopeo/web', 'v1.1'))?.digest, (await getManifest(src, 'app/web', 'v1.1'))?.digest);
+  });
+
+  for (const [args, first] of [
+    [['sync', '--help'], /^usage: crossdock sync /],
+    [['sync', '-h'], /^usage: crossdock sync /],
+    [['copy', '--help'], /^usage: crossdock copy SOURCE DESTINATION/],
+    [['serve', '--help'], /^usage: crossdock serve /],
+    [['--help'], /^usage: crossdock <command>/],
+  ] as const) {
+    test(`crossdock ${args.join(' ')} prints its usage and exits 0`, async () => {
+      const run = await crossdock([...args]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, first);
+      assert.equal(run.stderr, '');
+    });
+  }
+
+  test('crossdock --version prints the package version', async () => {
+    const { version } = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8'));
+    for (const flag of ['--version', 'version']) {
+      const run = await crossdock([flag]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, `crossdock ${version}\n`);
+    }
   });
 });
