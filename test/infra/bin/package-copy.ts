@@ -28,7 +28,7 @@ export async function copyPackage(nodeModules: 'linked' | 'production'): Promise
   try {
     for (const path of RUNTIME_PATHS) await cp(join(ROOT, path), join(dir, path), { recursive: true, preserveTimestamps: true });
     if (nodeModules === 'linked') await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-    else await run('npm', ['ci', '--omit=dev', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], dir);
+    else await run('npm', ['ci', '--omit=dev', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier'], dir);
   } catch (error) {
     await remove();
     throw error;
