@@ -1,7 +1,8 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 // The CLI entry. `npm ci` is the only build step: the TypeScript sources are bundled with esbuild
-// on first use and again whenever a source changes (tens of milliseconds), so
-// every run starts from plain JavaScript instead of paying a TypeScript loader's start-up cost.
+// on first use and again whenever a source changes (tens of milliseconds), so every run starts
+// from plain JavaScript instead of paying a TypeScript loader's start-up cost. esbuild is thus a
+// runtime dependency: `npm ci --omit=dev` must still start.
 // --max-semi-space-size=1: a small young generation is collected often, so the 64 KiB chunks a
 // blob streams through are freed promptly and memory stays flat whatever the blob size.
 import { createHash } from 'node:crypto';
