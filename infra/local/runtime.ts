@@ -6,13 +6,14 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
+import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { createApiApp } from '../../functions/api/app.ts';
 import { createService, type Service } from '../../functions/service.ts';
 import { createWebhookApp } from '../../functions/webhook/app.ts';
 import { createSqsHandler } from '../../functions/worker/sqs-handler.ts';
 import { ServiceEnvironment } from '../../shared/config.ts';
+import { InvalidInputError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { runDueSubscriptions } from '../../shared/subscriptions/run-due.ts';
@@ -42,11 +43,19 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
   await mkdir(config.dataDir, { recursive: true });
   const lock = config.aws ? undefined : await acquirePidLock(config.dataDir);
   const embedded: EmbeddedServer[] = [];
+  let listening: { server: ServerType; url: string } | undefined;
   const stopEmbedded = async () => {
+    if (listening) await closeServer(listening.server);
     await Promise.all(embedded.map((s) => s.close()));
     await lock?.release();
   };
+  // Answers until the service is wired: the port is taken before anything else starts.
+  let handle = (_request: Request): Response | Promise<Response> =>
+    Response.json({ error: { code: 'SERVICE_STARTING', message: 'crossdock is starting; retry shortly' } }, { status: 503, headers: { 'retry-after': '1' } });
   try {
+    // The port first: when it is taken, nothing else has started (no embedded servers, no
+    // poller retrying a closed queue), and the start fails with one line.
+    listening = await listen(config.listen, (request) => handle(request));
     const serviceEnv = await serviceEnvironment(config, env, logger, embedded);
     const service = createService(serviceEnv, logger);
     if (!config.aws) await requeueUnfinished(service);
@@ -84,15 +93,12 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
 
     const webhook = createWebhookApp({ ...producer, rules: createRuleLookup(service.rulesStore) });
     const api = createApiApp({ ...producer, apiKeys: serviceEnv.CROSSDOCK_API_KEYS });
-    const fetch = (request: Request) => {
+    handle = (request: Request) => {
       const path = new URL(request.url).pathname;
       if (path === '/healthz') return Response.json({ status: 'ok' });
       return path.startsWith('/webhooks/') ? webhook.fetch(request) : api.fetch(request);
     };
-    const { server, url } = await new Promise<{ server: ServerType; url: string }>((resolve, reject) => {
-      const server = serve({ fetch, port: config.listen.port, hostname: config.listen.host }, (info: AddressInfo) => resolve({ server, url: `http://${config.listen.host}:${info.port}` }));
-      server.once('error', reject);
-    });
+    const { server, url } = listening;
     logger.info('crossdock serving', { url, data_dir: config.dataDir, storage: config.aws ? 'aws' : 'embedded' });
 
     let stopping: Promise<void> | undefined;
@@ -108,6 +114,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
           await poller.stop(config.worker.shutdownGraceSeconds * 1000);
           (server as { closeAllConnections?: () => void }).closeAllConnections?.();
           await closed;
+          listening = undefined;
           await service.engine.close();
           await stopEmbedded();
           logger.info('crossdock stopped', {});
@@ -119,6 +126,32 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     await stopEmbedded();
     throw error;
   }
+}
+
+async function listen(at: LocalConfig['listen'], fetch: (request: Request) => Response | Promise<Response>): Promise<{ server: ServerType; url: string }> {
+  const server = createAdaptorServer({ fetch });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(at.port, at.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new InvalidInputError('PORT_IN_USE', `port ${at.port} on ${at.host} is already in use; stop what listens there or choose another --port (or CROSSDOCK_PORT)`, { cause: error });
+    }
+    throw error;
+  }
+  return { server, url: `http://${at.host}:${(server.address() as AddressInfo).port}` };
+}
+
+function closeServer(server: ServerType): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+  });
 }
 
 /** The Lambda functions' environment, built from the local configuration. */

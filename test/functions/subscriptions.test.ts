@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../../shared/log.ts';
 import { runDueSubscriptions } from '../../shared/subscriptions/run-due.ts';
+import { Subscription } from '../../shared/subscriptions/subscription.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { closeRegistryClients, getManifest, listTags, pushImage, pushIndex } from '../support/images.ts';
 import { freePort } from '../support/ports.ts';
@@ -146,6 +147,37 @@ describe('subscriptions keep the newest matching tags of an external repository'
     assert.match(downRecord.lastRun.errors[0], /list tags of .*gone\/app: .*(ECONNREFUSED|unreachable)/i);
     const fineRecord = (await h.api('GET', `/subscriptions/${fine}`)).body;
     assert.deepEqual([fineRecord.lastRun.enqueued, fineRecord.lastRun.errors], [1, []]);
+  });
+
+  test('a schedule that never runs (31 April, 30 February) is refused with 400 naming it', async () => {
+    for (const schedule of ['0 0 31 4 *', '0 0 30 2 *']) {
+      const res = await h.api('POST', '/subscriptions', { name: 'never', source: { registry: upstream.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'never/app' }, latest: 1, schedule });
+
+      assert.equal(res.status, 400, schedule);
+      assert.equal(res.body.error.code, 'INVALID_SUBSCRIPTION');
+      assert.deepEqual(res.body.error.problems, [`schedule: schedule "${schedule}" never runs: no date matches it`]);
+    }
+  });
+
+  test('a stored subscription whose schedule never runs is switched off with the reason; the others still run', async () => {
+    // Written straight to the store, as records saved before schedules were checked at creation are.
+    const at = '2026-01-01T00:00:00.000Z';
+    const never = Subscription.parse({ name: 'stored never', source: { registry: upstream.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'never/app' }, latest: 1, schedule: '0 0 31 4 *', id: 'stored-never', createdAt: at, updatedAt: at, nextRunAt: at });
+    await h.subscriptions.put(never);
+    const fine = await subscribe({ source: { registry: upstream.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'after-never/app' }, tagPattern: 'v1\\.1\\.0', latest: 1 });
+    const deps = { store: h.store, queue: { send: async () => ({ failed: [] as string[] }) }, logger: silentLogger, pool: h.pool, subscriptions: h.subscriptions };
+
+    const result = await runDueSubscriptions(deps);
+
+    assert.ok(result.ran >= 2 && result.failed >= 1, JSON.stringify(result));
+    const neverRecord = (await h.api('GET', '/subscriptions/stored-never')).body;
+    assert.equal(neverRecord.enabled, false);
+    assert.deepEqual(neverRecord.lastRun.errors, ['schedule: schedule "0 0 31 4 *" never runs: no date matches it']);
+    const fineRecord = (await h.api('GET', `/subscriptions/${fine}`)).body;
+    assert.deepEqual([fineRecord.lastRun.enqueued, fineRecord.lastRun.errors], [1, []]);
+    // Switched off, it is no longer due: the next minute's run does not record it again.
+    await runDueSubscriptions(deps);
+    assert.equal((await h.api('GET', '/subscriptions/stored-never')).body.lastRun.at, neverRecord.lastRun.at);
   });
 
   test('the schedule runs only what is due, and moves each run\'s next time forward', async () => {

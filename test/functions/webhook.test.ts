@@ -8,7 +8,7 @@ import { Agent, request } from 'undici';
 import { fileURLToPath } from 'node:url';
 import { startHarness, type Harness } from './harness.ts';
 
-const SAMPLES = join(fileURLToPath(new URL('../../', import.meta.url)), '..', 'shared', 'webhooks');
+const SAMPLES = fileURLToPath(new URL('../fixtures/webhooks/', import.meta.url));
 const TOKEN = 'Bearer distribution-secret';
 const GITHUB_SECRET = 'github-hook-secret';
 let h: Harness;
@@ -134,7 +134,7 @@ describe('POST /webhooks/:provider refuses what it must, and enqueues nothing fo
 
   test('pulls, deletes and blob pushes are answered 2xx, counted, and enqueue nothing', async () => {
     const tasks = await taskCount();
-    for (const sample of ['distribution-pull-manifest-docs.json', 'distribution-delete-manifest.json', 'distribution-push-blob.json', 'distribution-mount-blob.json']) {
+    for (const sample of ['distribution-pull-manifest.json', 'distribution-delete-manifest.json', 'distribution-push-blob.json', 'distribution-mount-blob.json']) {
       const res = await post('/webhooks/distribution', await readFile(join(SAMPLES, sample), 'utf8'), { authorization: TOKEN });
       assert.equal(res.status, 202, sample);
       assert.equal(res.body.events.length, 0, sample);

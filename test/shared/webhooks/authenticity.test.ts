@@ -28,7 +28,7 @@ describe('verifyDelivery', () => {
 
     test('a body changed by one byte fails', () => {
       const changed = Buffer.from(body);
-      const at = changed.indexOf('v1.4.2');
+      const at = changed.indexOf('v0.9.0');
       changed.writeUInt8(changed.readUInt8(at) ^ 0x01, at);
 
       assert.deepEqual(verifyDelivery(auth, changed, context({ headers: { 'x-hub-signature-256': sign(body) } })), { ok: false, reason: 'signature mismatch' });

@@ -1,14 +1,15 @@
 /**
- * The providers' real payloads, kept beside the repository in ../shared/webhooks (see its
- * README for provenance). Every file there is named here, and samples.test.ts checks the list.
+ * Webhook payloads in each provider's documented shape, written for these tests with our own
+ * values (test/fixtures/webhooks, see its README). Every file there is named here, and
+ * samples.test.ts checks the list.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DeliveryContext } from '../../../shared/webhooks/delivery.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-export const SAMPLES_DIR = path.join(repoRoot, '..', 'shared', 'webhooks');
+export const SAMPLES_DIR = path.join(repoRoot, 'test', 'fixtures', 'webhooks');
 
 export const SAMPLE_FILES = [
   'aliyun-acr-push.json',
@@ -17,7 +18,7 @@ export const SAMPLE_FILES = [
   'azure-acr-push.json',
   'distribution-delete-manifest.json',
   'distribution-mount-blob.json',
-  'distribution-pull-manifest-docs.json',
+  'distribution-pull-manifest.json',
   'distribution-push-blob.json',
   'distribution-push-manifest.json',
   'dockerhub-push.json',
@@ -34,20 +35,13 @@ export const SAMPLE_FILES = [
   'harbor-push_artifact-default.json',
   'jfrog-docker-pushed.json',
   'nexus-repository-asset-created.json',
-  'quay-repo_push-legacy-2013.json',
+  'quay-repo_push-legacy.json',
   'quay-repo_push.json',
 ] as const;
 export type SampleFile = (typeof SAMPLE_FILES)[number];
 
-export function assertSamplesPresent(): void {
-  if (!existsSync(SAMPLES_DIR)) {
-    throw new Error(`webhook samples folder missing: ${SAMPLES_DIR} (expected ../shared/webhooks beside the repository root)`);
-  }
-}
-
 /** The sample's bytes, exactly as the provider sent them. */
 export function sample(name: SampleFile): Buffer {
-  assertSamplesPresent();
   return readFileSync(path.join(SAMPLES_DIR, name));
 }
 

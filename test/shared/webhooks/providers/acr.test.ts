@@ -9,11 +9,11 @@ describe('Alibaba ACR webhooks', () => {
       events: [
         {
           provider: 'acr',
-          registry: 'registry.cn-hangzhou.aliyuncs.com',
-          repository: 'namespace/repotest',
-          tag: 'latest',
-          digest: 'sha256:457f4aa83fc9a6663ab9d1b0a6e2dce25a12a943ed5bf2c1747c58d48bbb4917',
-          occurredAt: '2016-11-29T04:25:46.000Z',
+          registry: 'registry.cn-shanghai.aliyuncs.com',
+          repository: 'tidewater/billingapi',
+          tag: 'v3.0.1',
+          digest: 'sha256:a76f14c27983e644f11374a6d001017f8d6f6e75c307616790708d799d617829',
+          occurredAt: '2025-06-03T10:07:12.000Z',
         },
       ],
       ignored: 0,
@@ -22,8 +22,8 @@ describe('Alibaba ACR webhooks', () => {
   });
 
   test('the configured registry (VPC or Enterprise Edition host) wins over the region', () => {
-    const parsed = parseDelivery('acr', sample('aliyun-acr-push.json'), context({ registry: 'acme-registry.cn-hangzhou.cr.aliyuncs.com' }));
+    const parsed = parseDelivery('acr', sample('aliyun-acr-push.json'), context({ registry: 'tidewater-registry.cn-shanghai.cr.aliyuncs.com' }));
 
-    assert.equal(parsed.events[0]?.registry, 'acme-registry.cn-hangzhou.cr.aliyuncs.com');
+    assert.equal(parsed.events[0]?.registry, 'tidewater-registry.cn-shanghai.cr.aliyuncs.com');
   });
 });

@@ -9,14 +9,13 @@ describe('Azure Container Registry webhooks', () => {
       events: [
         {
           provider: 'azure',
-          registry: 'myregistry.azurecr.io',
-          repository: 'hello-world',
-          tag: 'v1',
-          // The docs redact digests with xxxx; passed on as given.
-          digest: 'sha256:xxxxd5c8786bb9e621a45ece0dbxxxx1cdc624ad20da9fe62e9d25490f33xxxx',
-          mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-          eventId: 'cb8c3971-9adc-488b-xxxx-43cbb4974ff5',
-          occurredAt: '2023-11-17T16:52:01.343Z',
+          registry: 'tidewaterprod.azurecr.io',
+          repository: 'web/storefront',
+          tag: '2025.06.1',
+          digest: 'sha256:9cd58809b639d67836c8928feb5e75548b6eed31a2e7d0d246b76932998c38c9',
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          eventId: '2be6ae9c-ab5d-412c-a8a0-79cea72f5241',
+          occurredAt: '2025-06-12T14:03:27.551Z',
         },
       ],
       ignored: 0,
@@ -40,6 +39,6 @@ describe('Azure Container Registry webhooks', () => {
   test('request.host, which names the registry exactly, is kept over a configured registry', () => {
     const parsed = parseDelivery('azure', sample('azure-acr-push.json'), context({ registry: 'other.azurecr.io' }));
 
-    assert.equal(parsed.events[0]?.registry, 'myregistry.azurecr.io');
+    assert.equal(parsed.events[0]?.registry, 'tidewaterprod.azurecr.io');
   });
 });

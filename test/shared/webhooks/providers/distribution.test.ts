@@ -5,13 +5,13 @@ import { context, sample, variant } from '../samples.ts';
 
 const PUSH = {
   provider: 'distribution',
-  registry: 'registry.example.com',
-  repository: 'team-a/api',
-  tag: 'v1.4.2',
-  digest: 'sha256:6457d53fb065d6f250e1504b9bc42d5b6c65941d57532c072d929dd0628977d0',
-  mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
-  eventId: '2c8b9a51-7f3e-4b8f-9d0e-6a4c1f2e9b73',
-  occurredAt: '2024-05-14T09:21:07.482Z',
+  registry: 'registry.tidewater.test',
+  repository: 'payments/ledger',
+  tag: '2.7.0',
+  digest: 'sha256:0f1ac9ed34aa830d58d40978723df228626f169bba4add69b9f22f80ea5c0f3d',
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  eventId: '4c2e59b3-806d-44f1-b533-f969b9f25d4f',
+  occurredAt: '2025-06-03T08:14:52.126Z',
 };
 
 describe('distribution notifications', () => {
@@ -25,7 +25,7 @@ describe('distribution notifications', () => {
     ['distribution-push-blob.json', 'blob'],
     ['distribution-mount-blob.json', 'mount'],
     ['distribution-delete-manifest.json', 'delete'],
-    ['distribution-pull-manifest-docs.json', 'pull'],
+    ['distribution-pull-manifest.json', 'pull'],
   ] as const) {
     test(`${file} yields no event and is counted as ${reason}`, () => {
       assert.deepEqual(parseDelivery('distribution', sample(file), context()), { events: [], ignored: 1, ignoredReasons: { [reason]: 1 } });
@@ -40,7 +40,7 @@ describe('distribution notifications', () => {
 
   test('with relative URLs and no configured registry, the request Host is used', () => {
     const body = variant('distribution-push-manifest.json', (b) => {
-      b.events[0].target.url = '/v2/team-a/api/manifests/sha256:6457d53fb065d6f250e1504b9bc42d5b6c65941d57532c072d929dd0628977d0';
+      b.events[0].target.url = `/v2/payments/ledger/manifests/${PUSH.digest}`;
       b.events[0].request.host = 'registry.internal:5000';
     });
 
@@ -50,7 +50,7 @@ describe('distribution notifications', () => {
   test('a manifest pushed by digest only (a multi-arch child) is ignored as untagged', () => {
     const body = variant('distribution-push-manifest.json', (b) => {
       delete b.events[0].target.tag;
-      b.events[0].target.mediaType = 'application/vnd.oci.image.manifest.v1+json';
+      b.events[0].target.mediaType = 'application/vnd.docker.distribution.manifest.v2+json';
     });
 
     assert.deepEqual(parseDelivery('distribution', body, context()), { events: [], ignored: 1, ignoredReasons: { untagged: 1 } });
@@ -79,7 +79,7 @@ describe('distribution notifications', () => {
       b.events[0].target.mediaType = 'application/vnd.docker.distribution.manifest.v1+prettyjws';
     });
     const uppercase = variant('distribution-push-manifest.json', (b) => {
-      b.events[0].target.repository = 'Team-A/api';
+      b.events[0].target.repository = 'Payments/ledger';
     });
 
     assert.deepEqual(parseDelivery('distribution', schema1, context()).ignoredReasons, { 'unsupported-media-type': 1 });

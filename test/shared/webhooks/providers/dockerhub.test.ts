@@ -6,7 +6,7 @@ import { context, sample, variant } from '../samples.ts';
 describe('Docker Hub webhooks', () => {
   test('a push becomes a tag-only event on docker.io (the digest is resolved later)', () => {
     assert.deepEqual(parseDelivery('dockerhub', sample('dockerhub-push.json'), context()), {
-      events: [{ provider: 'dockerhub', registry: 'docker.io', repository: 'svendowideit/testhook', tag: 'latest', occurredAt: '2014-12-03T00:22:41.000Z' }],
+      events: [{ provider: 'dockerhub', registry: 'docker.io', repository: 'tidewater/edge-proxy', tag: '2025.07', occurredAt: '2025-07-03T10:57:12.000Z' }],
       ignored: 0,
       ignoredReasons: {},
     });
@@ -14,10 +14,10 @@ describe('Docker Hub webhooks', () => {
 
   test('older payloads with float pushed_at read the same time', () => {
     const body = variant('dockerhub-push.json', (b) => {
-      b.push_data.pushed_at = 1.417566161e9;
+      b.push_data.pushed_at = 1.751540232e9;
     });
 
-    assert.equal(parseDelivery('dockerhub', body, context()).events[0]?.occurredAt, '2014-12-03T00:22:41.000Z');
+    assert.equal(parseDelivery('dockerhub', body, context()).events[0]?.occurredAt, '2025-07-03T10:57:12.000Z');
   });
 
   test('an official image name gains its library/ namespace', () => {

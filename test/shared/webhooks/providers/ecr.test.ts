@@ -9,13 +9,12 @@ describe('ECR Image Action events', () => {
       events: [
         {
           provider: 'ecr',
-          registry: '123456789012.dkr.ecr.us-west-2.amazonaws.com',
-          repository: 'my-repository-name',
-          tag: 'latest',
-          // The docs sample's digest has 60 hex characters; it is passed on as given.
-          digest: 'sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e0378abcd1234',
-          eventId: '13cde686-328b-6117-af20-0e5566167482',
-          occurredAt: '2019-11-16T01:54:34.000Z',
+          registry: '210987654321.dkr.ecr.eu-central-1.amazonaws.com',
+          repository: 'tidewater/worker',
+          tag: 'release-41',
+          digest: 'sha256:a76f14c27983e644f11374a6d001017f8d6f6e75c307616790708d799d617829',
+          eventId: '7b3c9e21-4f0d-a8b6-1e5c-92d4f06a3b18',
+          occurredAt: '2025-06-18T21:40:05.000Z',
         },
       ],
       ignored: 0,
@@ -49,7 +48,7 @@ describe('ECR Image Action events', () => {
       b.region = 'cn-north-1';
     });
 
-    assert.equal(parseDelivery('ecr', body, context()).events[0]?.registry, '123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn');
+    assert.equal(parseDelivery('ecr', body, context()).events[0]?.registry, '210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn');
   });
 
   test('other ECR detail-types are counted as not-a-push', () => {

@@ -5,10 +5,10 @@ import { context, sample, variant } from '../samples.ts';
 
 const PUSH = {
   provider: 'gar',
-  registry: 'us-east1-docker.pkg.dev',
-  repository: 'my-project/my-repo/hello-world',
-  tag: '1.1',
-  digest: 'sha256:6ec128e26cd5cc0e4a9d7b1a2d3c4f5e6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d',
+  registry: 'europe-west4-docker.pkg.dev',
+  repository: 'tidewater-prod/images/scheduler',
+  tag: '3.2.0',
+  digest: 'sha256:41e2ace173df6025b84f5d47e4be066e028b578d2cfe39b89298d7299074a350',
 };
 
 function pubsub(message: unknown): Buffer {
@@ -20,7 +20,7 @@ function pubsub(message: unknown): Buffer {
 describe('Artifact Registry Pub/Sub notifications', () => {
   test('a push envelope decodes message.data; id and time come from the message', () => {
     assert.deepEqual(parseDelivery('gar', sample('gar-insert-pubsub-push.json'), context()), {
-      events: [{ ...PUSH, eventId: '11937455810239474', occurredAt: '2024-05-14T09:21:09.874Z' }],
+      events: [{ ...PUSH, eventId: '15207734981126590', occurredAt: '2025-06-20T06:30:18.412Z' }],
       ignored: 0,
       ignoredReasons: {},
     });
@@ -50,7 +50,7 @@ describe('Artifact Registry Pub/Sub notifications', () => {
   });
 
   test('a digest-only INSERT (a multi-arch child) is ignored as untagged', () => {
-    const body = pubsub({ action: 'INSERT', digest: `us-east1-docker.pkg.dev/my-project/my-repo/hello-world@${PUSH.digest}` });
+    const body = pubsub({ action: 'INSERT', digest: `europe-west4-docker.pkg.dev/tidewater-prod/images/scheduler@${PUSH.digest}` });
 
     assert.deepEqual(parseDelivery('gar', body, context()).ignoredReasons, { untagged: 1 });
   });
@@ -58,7 +58,7 @@ describe('Artifact Registry Pub/Sub notifications', () => {
   test('a gcr.io reference splits into host and project path', () => {
     const body = pubsub({ action: 'INSERT', digest: `gcr.io/my-project/app@${PUSH.digest}`, tag: 'gcr.io/my-project/app:v2' });
 
-    assert.deepEqual(parseDelivery('gar', body, context()).events, [{ provider: 'gar', registry: 'gcr.io', repository: 'my-project/app', tag: 'v2', digest: PUSH.digest, eventId: '11937455810239474', occurredAt: '2024-05-14T09:21:09.874Z' }]);
+    assert.deepEqual(parseDelivery('gar', body, context()).events, [{ provider: 'gar', registry: 'gcr.io', repository: 'my-project/app', tag: 'v2', digest: PUSH.digest, eventId: '15207734981126590', occurredAt: '2025-06-20T06:30:18.412Z' }]);
   });
 
   test('message.data that is not base64 JSON is a malformed payload', () => {

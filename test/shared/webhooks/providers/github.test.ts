@@ -7,12 +7,12 @@ const DELIVERY = '72d3162e-cc78-11e3-81ab-4c9367dc0958';
 const PUSH = {
   provider: 'github',
   registry: 'ghcr.io',
-  repository: 'octo-org/api',
-  tag: 'v1.4.2',
-  digest: 'sha256:6457d53fb065d6f250e1504b9bc42d5b6c65941d57532c072d929dd0628977d0',
-  mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+  repository: 'tidewater-labs/inventory',
+  tag: 'v0.9.0',
+  digest: 'sha256:0f1ac9ed34aa830d58d40978723df228626f169bba4add69b9f22f80ea5c0f3d',
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
   eventId: DELIVERY,
-  occurredAt: '2024-05-14T09:21:09.000Z',
+  occurredAt: '2025-06-22T13:37:02.000Z',
 };
 
 function headers(event: string, extra: Record<string, string> = {}) {

@@ -11,11 +11,11 @@ describe('Harbor webhooks', () => {
       events: [
         {
           provider: 'harbor',
-          registry: 'hub.harbor.com',
-          repository: 'test-webhook/debian',
-          tag: 'latest',
-          digest: 'sha256:8a9e9863dbb6e10edb5adfe917c00da84e1700fa76e7ed02476aa6e6fb8ee0d8',
-          occurredAt: '2020-04-15T03:45:08.000Z',
+          registry: 'harbor.tidewater.test',
+          repository: 'platform/gateway',
+          tag: '1.19.3',
+          digest: 'sha256:3e7b4a27ab9a5dd607c58ee3d639a6744a7b5d5619852a168503a8c3dd3f7248',
+          occurredAt: '2025-06-10T07:45:23.000Z',
         },
       ],
       ignored: 0,
@@ -37,7 +37,7 @@ describe('Harbor webhooks', () => {
     }
   });
 
-  test('a CloudEvents push carries the event id and time; the configured registry replaces the docs\' localhost', () => {
+  test('a CloudEvents push carries the event id and time; the configured registry replaces resource_url\'s internal host', () => {
     const body = variant('harbor-delete_artifact-cloudevents.json', (b) => {
       b.type = 'harbor.artifact.pushed';
     });
@@ -49,14 +49,14 @@ describe('Harbor webhooks', () => {
       {
         provider: 'harbor',
         registry: 'harbor.example.com',
-        repository: 'harbor/alpine',
-        tag: '3.8',
-        digest: 'sha256:2bb501e6173d9d006e56de5bce2720eb06396803300fe1687b58a7ff32bf4c14',
-        eventId: '343f1623-7cba-487c-88f1-c5ebf55e93aa',
-        occurredAt: '2023-04-03T06:16:38.000Z',
+        repository: 'platform/gateway',
+        tag: '1.18.0',
+        digest: 'sha256:e6c72296da31007895e3947b674bafbe76f4429642ea2c6878ab6db57ea820c5',
+        eventId: '00de45bc-8d71-4632-96a8-f132d7a809f6',
+        occurredAt: '2025-07-07T10:00:07.000Z',
       },
     ]);
-    assert.equal(unconfigured.events[0]?.registry, 'localhost');
+    assert.equal(unconfigured.events[0]?.registry, 'harbor-core:8080');
   });
 
   test('scan and quota events are counted without reading their data', () => {

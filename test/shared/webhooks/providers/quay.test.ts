@@ -6,21 +6,21 @@ import { context, sample, variant } from '../samples.ts';
 describe('Quay repo_push notifications', () => {
   test('a push becomes one tag-only event per updated tag, registry from docker_url', () => {
     assert.deepEqual(parseDelivery('quay', sample('quay-repo_push.json'), context()), {
-      events: [{ provider: 'quay', registry: 'quay.io', repository: 'mynamespace/repository', tag: 'latest' }],
+      events: [{ provider: 'quay', registry: 'quay.io', repository: 'tidewater/metrics-agent', tag: '0.18.2' }],
       ignored: 0,
       ignoredReasons: {},
     });
   });
 
-  test('the 2013 shape (updated_tags as tag → image id) reads its tags', () => {
-    assert.deepEqual(parseDelivery('quay', sample('quay-repo_push-legacy-2013.json'), context()).events, [
-      { provider: 'quay', registry: 'quay.io', repository: 'devtable/ubuntu', tag: 'latest' },
+  test('the legacy shape (updated_tags as tag → image id) reads its tags', () => {
+    assert.deepEqual(parseDelivery('quay', sample('quay-repo_push-legacy.json'), context()).events, [
+      { provider: 'quay', registry: 'quay.io', repository: 'tidewater/metrics-agent', tag: '0.17.0' },
     ]);
   });
 
   test('a v1 push of several tags on a self-hosted Quay gives one event per tag', () => {
     const body = variant('quay-repo_push.json', (b) => {
-      b.docker_url = 'quay.corp.example:8443/mynamespace/repository';
+      b.docker_url = 'quay.corp.example:8443/tidewater/metrics-agent';
       b.updated_tags = ['latest', '1.0'];
     });
 
@@ -28,7 +28,7 @@ describe('Quay repo_push notifications', () => {
 
     assert.deepEqual(
       parsed.events.map((e) => `${e.registry}/${e.repository}:${e.tag}`),
-      ['quay.corp.example:8443/mynamespace/repository:latest', 'quay.corp.example:8443/mynamespace/repository:1.0'],
+      ['quay.corp.example:8443/tidewater/metrics-agent:latest', 'quay.corp.example:8443/tidewater/metrics-agent:1.0'],
     );
   });
 
