@@ -81,6 +81,15 @@ async function copied(destination: TestRegistry): Promise<number> {
   return total;
 }
 
+// Interrupted: stop the runtime and the registries all the same (the finally below runs).
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    note(`${signal}: stopping`);
+  });
+}
+
 async function stop(): Promise<void> {
   if (!runtime || runtime.exitCode !== null || runtime.signalCode !== null) return;
   const pid = await runtimePid().catch(() => undefined);
@@ -133,6 +142,7 @@ try {
   let done = 0;
   let lastProgress = Date.now();
   while (done < TASKS) {
+    if (interrupted) throw new Error('interrupted');
     if (sent < TASKS && sent - done < MAX_OUTSTANDING) {
       const events = [];
       for (let k = 0; k < EVENTS_PER_DELIVERY && sent < TASKS; k++, sent++) {
