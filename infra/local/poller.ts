@@ -94,7 +94,7 @@ export function startPoller(options: PollerOptions): Poller {
       // Each batch gets its own signal, linked to the process-wide one only while it runs: what a
       // batch leaves listening on its signal (undici keeps a listener per request whose body is
       // never read, every HEAD) then goes with the batch instead of piling up on the long-lived
-      // signal. It held about 100 KB a task under `npm start` (issue 8: 773 MB after 8,000 tasks).
+      // signal (issue 8). Not the main cause of the runtime's memory growth: see bench:memory.
       const batch = new AbortController();
       const interruptBatch = () => batch.abort(interrupt.signal.reason);
       interrupt.signal.addEventListener('abort', interruptBatch, { once: true });
