@@ -91,14 +91,23 @@ export function startPoller(options: PollerOptions): Poller {
         })),
       };
       const context: LambdaContext = { getRemainingTimeInMillis: () => options.visibilityTimeoutSeconds * 1000 - DEADLINE_MARGIN_MS - (Date.now() - received) };
+      // Each batch gets its own signal, linked to the process-wide one only while it runs: what a
+      // batch leaves listening on its signal (undici keeps a listener per request whose body is
+      // never read, every HEAD) then goes with the batch instead of piling up on the long-lived
+      // signal (issue 8). Not the main cause of the runtime's memory growth: see bench:memory.
+      const batch = new AbortController();
+      const interruptBatch = () => batch.abort(interrupt.signal.reason);
+      interrupt.signal.addEventListener('abort', interruptBatch, { once: true });
       let failures: Set<string>;
       try {
-        const response = await options.handler(event, context, interrupt.signal);
+        const response = await options.handler(event, context, batch.signal);
         failures = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
       } catch (error) {
         // Lambda's rule: a handler that throws fails the whole batch.
         options.logger.error('worker batch failed', { poller: n, error: (error as Error).message });
         failures = new Set(messages.map((m) => m.MessageId!));
+      } finally {
+        interrupt.signal.removeEventListener('abort', interruptBatch);
       }
       const done = messages.filter((m) => !failures.has(m.MessageId!));
       if (done.length > 0) {

@@ -1,11 +1,11 @@
 /**
  * Which rules a push matches, and where each sends it. A namespace-level rule keeps the path
- * below its namespace (`team/app/api` under `team` → `mirror/app/api`); a repository-level rule
- * may rename the repository.
+ * below its namespace (`team/app/api` under `team` → `mirror/app/api`), a registry-wide rule the
+ * whole path (`team/app` → `mirror/team/app`); a repository-level rule may rename the repository.
  */
 import { normalizeRegistry, type Reference } from '../oci/reference.ts';
 import type { PushEvent } from '../webhooks/push-event.ts';
-import { sameRegistry, type Rule, type RuleDestination } from './rule.ts';
+import { joinPath, sameRegistry, sourcePath, type Rule, type RuleDestination } from './rule.ts';
 import { compileTagPattern, type TagPattern } from './tag-pattern.ts';
 
 export interface RuleMatch {
@@ -31,34 +31,36 @@ export function tagPatternOf(rule: Rule): TagPattern {
 export function pathInScope(rule: Rule, registry: string, repository: string): string | undefined {
   if (!sameRegistry(normalizeRegistry(registry), rule.source.registry)) return undefined;
   const { namespace, repository: only } = rule.source;
-  if (only !== undefined) return repository === `${namespace}/${only}` ? only : undefined;
+  if (only !== undefined) return repository === sourcePath(rule.source) ? only : undefined;
+  if (namespace === '') return repository;
   return repository.startsWith(`${namespace}/`) ? repository.slice(namespace.length + 1) : undefined;
 }
 
 export function destinationRepository(rule: Rule, destination: RuleDestination, below: string): string {
-  return `${destination.namespace}/${rule.source.repository !== undefined ? (destination.repository ?? below) : below}`;
+  return joinPath(destination.namespace, rule.source.repository !== undefined ? (destination.repository ?? below) : below);
 }
 
 /**
- * Rules indexed by the repository path they cover (a namespace, or namespace/repository), so a
- * push is matched against the few rules on its path prefixes, not against every rule.
+ * Rules indexed by the repository path they cover ("" for the whole registry, a namespace, or
+ * namespace/repository), so a push is matched against the few rules on its path prefixes, not
+ * against every rule.
  */
 export class RuleIndex {
   readonly #byPath = new Map<string, Rule[]>();
   constructor(readonly rules: readonly Rule[]) {
     for (const rule of rules) {
-      const path = rule.source.repository !== undefined ? `${rule.source.namespace}/${rule.source.repository}` : rule.source.namespace;
+      const path = sourcePath(rule.source);
       const list = this.#byPath.get(path);
       if (list) list.push(rule);
       else this.#byPath.set(path, [rule]);
     }
   }
 
-  /** Rules whose namespace or repository is a path prefix of `repository`. */
+  /** Rules whose namespace or repository is a path prefix of `repository`, and registry-wide ones. */
   candidates(repository: string): Rule[] {
     const found: Rule[] = [];
     const parts = repository.split('/');
-    for (let i = 1; i <= parts.length; i++) found.push(...(this.#byPath.get(parts.slice(0, i).join('/')) ?? []));
+    for (let i = 0; i <= parts.length; i++) found.push(...(this.#byPath.get(parts.slice(0, i).join('/')) ?? []));
     return found;
   }
 }

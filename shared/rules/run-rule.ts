@@ -14,7 +14,7 @@ import { listTags } from '../oci/tags.ts';
 import { isArtifactTag } from '../sync/plan.ts';
 import type { NewTask } from '../tasks/task.ts';
 import { destinationRepository, pathInScope, tagPatternOf } from './match.ts';
-import type { Rule } from './rule.ts';
+import { type Rule, sourcePath } from './rule.ts';
 
 export interface RuleRunPlan {
   tasks: NewTask[];
@@ -26,9 +26,10 @@ export interface RuleRunPlan {
 const CONCURRENCY = 8;
 
 export async function planRuleRun(rule: Rule, pool: RegistryPool, options: CallOptions = {}): Promise<RuleRunPlan> {
-  const source = pool.client(rule.source.registry, rule.source.namespace);
+  const scope = sourcePath(rule.source);
+  const source = pool.client(rule.source.registry, scope === '' ? undefined : scope);
   const repositories = rule.source.repository !== undefined
-    ? [`${rule.source.namespace}/${rule.source.repository}`]
+    ? [scope]
     : (await listRepositories(source, options)).filter((r) => pathInScope(rule, rule.source.registry, r) !== undefined);
   const pattern = tagPatternOf(rule);
   const images = (await mapLimit(repositories, CONCURRENCY, async (repository) =>

@@ -41,7 +41,14 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 /** A push as a provider reports it, before the reference grammar has looked at it. */
 export interface PushCandidate {
+  /** The registry as the payload names it (or the provider's only one); a configured one wins. */
   registry: string | undefined;
+  /**
+   * The payload names its registry reliably (the login server, the server hostname, the image
+   * path): when a registry is configured for the source and this one differs, the push is for
+   * another registry and is ignored as `other-registry`, not redirected to either.
+   */
+  namesRegistry?: boolean;
   repository: string;
   tag?: string | undefined;
   digest?: string | undefined;
@@ -60,7 +67,7 @@ export interface DeliveryCollector {
 // Azure docs samples redact digests with `xxxx`; the registry rejects a bad digest soon enough.
 const LOOSE_DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
-export function createCollector(provider: Provider): DeliveryCollector {
+export function createCollector(provider: Provider, context: Pick<DeliveryContext, 'registry'>): DeliveryCollector {
   const events: PushEvent[] = [];
   const ignoredReasons: Record<string, number> = {};
   let ignored = 0;
@@ -77,7 +84,11 @@ export function createCollector(provider: Provider): DeliveryCollector {
     // rule cannot match a push without a tag anyway. Harbor reports "no tag" as tag = digest.
     const tag = candidate.tag === undefined || candidate.tag === '' || candidate.tag.includes(':') ? undefined : candidate.tag;
     if (tag === undefined) return ignore('untagged');
-    const name = resolveName(candidate.registry, candidate.repository);
+    // A source configured as registry A speaks for A only (issue 8: payloads naming B created
+    // tasks for B); a provider whose payload names no registry reliably simply gets A.
+    const configured = context.registry;
+    if (configured !== undefined && candidate.namesRegistry && candidate.registry !== undefined && !sameHost(configured, candidate.registry)) return ignore('other-registry');
+    const name = resolveName(configured ?? candidate.registry, candidate.repository);
     const digest = candidate.digest === '' ? undefined : candidate.digest;
     // A name, tag or digest outside the reference grammar cannot be copied; counting it (rather
     // than failing the delivery) keeps providers that retry every 4xx forever from piling up.
@@ -109,6 +120,12 @@ function resolveName(registry: string | undefined, repository: string): { regist
     if (error instanceof InvalidInputError) return undefined;
     throw error;
   }
+}
+
+/** One host under two spellings: case, Docker Hub's aliases, an explicit default HTTPS port. */
+export function sameHost(a: string, b: string): boolean {
+  const canonical = (host: string) => normalizeRegistry(host.toLowerCase().replace(/:443$/, ''));
+  return canonical(a) === canonical(b);
 }
 
 /** `host[:port]` of an absolute URL or of a scheme-less `host/path` (Harbor's resource_url). */

@@ -78,7 +78,7 @@ describe('the management API', () => {
     assert.equal(created.status, 201);
     const id = created.body.id;
     assert.equal(created.body.enabled, true);
-    assert.equal(created.body.overwrite, false);
+    assert.equal(created.body.overwrite, true, 'a mirror follows its source unless told otherwise');
     assert.deepEqual((await h.api('GET', `/rules/${id}`)).body, created.body);
     const replaced = await h.api('PUT', `/rules/${id}`, { ...validRule(), name: 'renamed', overwrite: true });
     assert.equal(replaced.body.name, 'renamed');

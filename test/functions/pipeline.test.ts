@@ -47,6 +47,7 @@ describe('push → webhook → rules → queue → worker → replicated image a
       source: { registry: src.host, namespace: 'team' },
       tagPattern: 'v[0-9]+',
       destinations: [{ registry: dst.host, namespace: 'mirror' }],
+      overwrite: false,
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     ruleId = created.body.id;

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Agent, request } from 'undici';
 import { fileURLToPath } from 'node:url';
+import { OTHER_REGISTRY_CASES } from '../shared/webhooks/other-registry-cases.ts';
+import { variant } from '../shared/webhooks/samples.ts';
+import type { Provider } from '../../shared/webhooks/push-event.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 const SAMPLES = fileURLToPath(new URL('../fixtures/webhooks/', import.meta.url));
@@ -142,4 +145,34 @@ describe('POST /webhooks/:provider refuses what it must, and enqueues nothing fo
     }
     assert.equal(await taskCount(), tasks);
   });
+});
+
+describe('a webhook naming another registry than its source creates nothing, for every provider', () => {
+  let o: Harness;
+
+  before(async () => {
+    const providers = Object.keys(OTHER_REGISTRY_CASES) as Provider[];
+    o = await startHarness({
+      sources: Object.fromEntries(providers.map((p) => [p, { provider: p, auth: { kind: 'none' }, registry: OTHER_REGISTRY_CASES[p].configured }])),
+    });
+    // Registry-wide rules on every registry B: a push attributed to B would create a task.
+    for (const other of new Set(providers.map((p) => OTHER_REGISTRY_CASES[p].other))) {
+      const rule = await o.api('POST', '/rules', { name: `all of ${other}`, source: { registry: other }, destinations: [{ registry: 'mirror.example.com', namespace: 'm' }] });
+      assert.equal(rule.status, 201, JSON.stringify(rule.body));
+    }
+  });
+
+  after(() => o?.close());
+
+  for (const [provider, c] of Object.entries(OTHER_REGISTRY_CASES)) {
+    test(`${provider}: no task, and no event for the other registry`, async () => {
+      const res = await fetch(`${o.webhookUrl}/webhooks/${provider}`, { method: 'POST', headers: { 'content-type': 'application/json', ...c.headers }, body: variant(c.file, c.nameOther) });
+      const body = (await res.json()) as { events: { registry: string }[]; tasks: unknown[]; ignored: { reasons: Record<string, number> } };
+      assert.equal(res.status, 202, JSON.stringify(body));
+      assert.deepEqual(body.tasks, []);
+      assert.ok(body.events.every((e) => e.registry === c.configured.toLowerCase()), JSON.stringify(body.events));
+      if (c.reliable) assert.equal(body.ignored.reasons['other-registry'], 1);
+      assert.equal((await o.api('GET', '/tasks?limit=200')).body.items.length, 0);
+    });
+  }
 });

@@ -18,12 +18,12 @@ const Payload = z.looseObject({
 
 export function parseAcr(body: unknown, context: DeliveryContext): ParsedDelivery {
   const payload = parsePayload('acr', Payload, body);
-  const collector = createCollector('acr');
+  const collector = createCollector('acr', context);
   const { region } = payload.repository;
   collector.push({
     // The payload gives only the region: the public endpoint is derived from it, but VPC
     // (`registry-vpc.<region>.aliyuncs.com`) and Enterprise Edition hosts must be configured.
-    registry: context.registry ?? (region ? `registry.${region}.aliyuncs.com` : undefined),
+    registry: region ? `registry.${region}.aliyuncs.com` : undefined,
     // The docs sample names `namespace/repoTest`, which the reference grammar (and every OCI
     // client) rejects; the registry can only serve the lowercase name, so read it that way.
     repository: payload.repository.repo_full_name.toLowerCase(),

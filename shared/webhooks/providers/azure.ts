@@ -35,7 +35,7 @@ const IGNORED_ACTIONS: Record<string, string> = {
 
 export function parseAzure(body: unknown, context: DeliveryContext): ParsedDelivery {
   const event = parsePayload('azure', Event, body);
-  const collector = createCollector('azure');
+  const collector = createCollector('azure', context);
   if (event.action !== 'push') {
     collector.ignore(IGNORED_ACTIONS[event.action] ?? 'not-a-push');
     return collector.result();
@@ -43,7 +43,8 @@ export function parseAzure(body: unknown, context: DeliveryContext): ParsedDeliv
   const target = parsePayload('azure', PushTarget, event.target, ['target']);
   collector.push({
     // request.host is the login server the client pushed to (`myregistry.azurecr.io`).
-    registry: event.request?.host ?? context.registry,
+    registry: event.request?.host,
+    namesRegistry: true,
     repository: target.repository,
     tag: target.tag,
     digest: target.digest,

@@ -30,7 +30,7 @@ const IGNORED_ACTIONS: Record<string, string> = { pull: 'pull', delete: 'delete'
 
 export function parseDistribution(body: unknown, context: DeliveryContext): ParsedDelivery {
   const { events } = parsePayload('distribution', Envelope, body);
-  const collector = createCollector('distribution');
+  const collector = createCollector('distribution', context);
   for (const event of events) {
     const { target } = event;
     if (event.action !== 'push') {
@@ -51,7 +51,7 @@ export function parseDistribution(body: unknown, context: DeliveryContext): Pars
     // A manifest pushed by digest alone (target.tag absent) is dropped as 'untagged' by the
     // collector: the children of a multi-arch push arrive that way before the index by tag.
     collector.push({
-      registry: context.registry ?? hostOf(target.url) ?? event.request?.host,
+      registry: hostOf(target.url) ?? event.request?.host,
       repository: target.repository,
       tag: target.tag,
       digest: target.digest,

@@ -16,11 +16,11 @@ const Payload = z.looseObject({
 
 export function parseDockerHub(body: unknown, context: DeliveryContext): ParsedDelivery {
   const payload = parsePayload('dockerhub', Payload, body);
-  const collector = createCollector('dockerhub');
+  const collector = createCollector('dockerhub', context);
   // The digest is not in the payload: the worker resolves it with a HEAD on the tag, which also
   // re-verifies an unauthenticated delivery against the registry.
   collector.push({
-    registry: context.registry ?? DOCKER_HUB,
+    registry: DOCKER_HUB,
     repository: payload.repository.repo_name,
     tag: payload.push_data.tag,
     occurredAt: payload.push_data.pushed_at,

@@ -31,7 +31,7 @@ const ImageAction = z.looseObject({
 
 export function parseEcr(body: unknown, context: DeliveryContext): ParsedDelivery {
   const envelope = parsePayload('ecr', Envelope, body);
-  const collector = createCollector('ecr');
+  const collector = createCollector('ecr', context);
   // ECR Image Scan, ECR Pull Through Cache Action… reach the same target if the rule allows.
   if (envelope['detail-type'] !== IMAGE_ACTION) {
     collector.ignore('not-a-push');
@@ -46,8 +46,14 @@ export function parseEcr(body: unknown, context: DeliveryContext): ParsedDeliver
     collector.ignore('failed');
     return collector.result();
   }
+  // Account and region name the registry exactly. A source configured with an ECR host accepts
+  // only its own account and region; another host (a DNS alias) cannot be compared, and wins.
+  const configured = context.registry === undefined ? undefined : parseEcrHost(context.registry);
+  if (configured && (configured.account !== envelope.account || configured.region !== envelope.region)) {
+    collector.ignore('other-registry');
+    return collector.result();
+  }
   collector.push({
-    // Account and region name the registry exactly; a configured registry is not needed.
     registry: ecrRegistry(envelope.account, envelope.region),
     repository: detail['repository-name'],
     // "" or absent for a push by digest (one event per manifest of a multi-arch push).
@@ -63,4 +69,12 @@ export function parseEcr(body: unknown, context: DeliveryContext): ParsedDeliver
 function ecrRegistry(account: string, region: string): string {
   // The China partition answers under amazonaws.com.cn.
   return `${account}.dkr.ecr.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+}
+
+// `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]`, the private registry endpoints.
+const ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?(?::443)?$/;
+
+function parseEcrHost(host: string): { account: string; region: string } | undefined {
+  const match = ECR_HOST.exec(host.toLowerCase());
+  return match ? { account: match[1]!, region: match[2]! } : undefined;
 }

@@ -31,7 +31,7 @@ export function parseGar(body: unknown, context: DeliveryContext): ParsedDeliver
   const unwrapped = typeof body === 'object' && body !== null && !('message' in body) && 'action' in body;
   const delivery = unwrapped ? fromHeaders(body, context) : fromEnvelope(body);
   const message = parsePayload('gar', Message, delivery.message, delivery.at);
-  const collector = createCollector('gar');
+  const collector = createCollector('gar', context);
   if (message.action !== 'INSERT') {
     collector.ignore(message.action === 'DELETE' ? 'delete' : 'not-a-push');
     return collector.result();
@@ -47,6 +47,7 @@ export function parseGar(body: unknown, context: DeliveryContext): ParsedDeliver
   collector.push({
     // The host is in the message itself; one topic serves every region's repositories.
     registry: name.registry,
+    namesRegistry: true,
     repository: name.repository,
     tag: tagged?.tag,
     digest: pinned?.digest,

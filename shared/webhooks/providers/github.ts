@@ -33,7 +33,7 @@ const PackagePayload = z.looseObject({ action: z.string(), package: Package });
 const RegistryPackagePayload = z.looseObject({ action: z.string(), registry_package: Package });
 
 export function parseGitHub(body: unknown, context: DeliveryContext): ParsedDelivery {
-  const collector = createCollector('github');
+  const collector = createCollector('github', context);
   const event = context.headers['x-github-event'] ?? packageKeyOf(body);
   if (event === undefined) throw invalidPayload('github', 'no X-GitHub-Event header and no package or registry_package object');
   if (!isPackageEvent(event)) {
@@ -55,7 +55,7 @@ export function parseGitHub(body: unknown, context: DeliveryContext): ParsedDeli
   collector.push({
     // Not p.registry.url (`https://CONTAINER.pkg.github.com/<owner>`); a configured registry
     // serves GitHub Enterprise Server's container host.
-    registry: context.registry ?? GHCR,
+    registry: GHCR,
     repository: `${pkg.owner.login}/${pkg.name}`.toLowerCase(),
     // Empty for the child manifests of a multi-arch push: the collector drops those as 'untagged'.
     tag: metadata?.tag?.name ?? undefined,

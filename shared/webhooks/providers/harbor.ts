@@ -40,7 +40,7 @@ const IGNORED_TYPES: Record<string, string> = {
 
 export function parseHarbor(body: unknown, context: DeliveryContext): ParsedDelivery {
   const envelope = readEnvelope(body);
-  const collector = createCollector('harbor');
+  const collector = createCollector('harbor', context);
   if (!PUSH_TYPES.has(envelope.type)) {
     collector.ignore(IGNORED_TYPES[envelope.type] ?? 'not-a-push');
     return collector.result();
@@ -51,7 +51,7 @@ export function parseHarbor(body: unknown, context: DeliveryContext): ParsedDeli
     // (`localhost`): the configured registry wins. Only the artifact's first tag is reported, and
     // a push by digest reports tag = digest; the collector reads a tag with ':' as no tag.
     collector.push({
-      registry: context.registry ?? hostOf(resource.resource_url),
+      registry: hostOf(resource.resource_url),
       repository: data.repository.repo_full_name,
       tag: resource.tag,
       digest: resource.digest,

@@ -27,7 +27,7 @@ const MANIFEST_FILES = new Set(['manifest.json', 'list.manifest.json']);
 
 export function parseJFrog(body: unknown, context: DeliveryContext): ParsedDelivery {
   const envelope = parsePayload('jfrog', Envelope, body);
-  const collector = createCollector('jfrog');
+  const collector = createCollector('jfrog', context);
   if (envelope.domain !== 'docker' || envelope.event_type !== 'pushed') {
     collector.ignore(envelope.event_type === 'deleted' ? 'delete' : 'not-a-push');
     return collector.result();
@@ -42,7 +42,7 @@ export function parseJFrog(body: unknown, context: DeliveryContext): ParsedDeliv
   // one, the platform host with the repository path method (`<host>/<repo_key>/<image>`).
   const repoPath = context.registry === undefined;
   collector.push({
-    registry: context.registry ?? hostOf(envelope.jpd_origin),
+    registry: hostOf(envelope.jpd_origin),
     repository: repoPath ? `${data.repo_key}/${data.image_name}` : data.image_name,
     tag: data.tag,
     // The checksum of the stored manifest file, which is the manifest's digest.

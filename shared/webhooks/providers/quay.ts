@@ -15,7 +15,7 @@ const Payload = z.looseObject({
 
 export function parseQuay(body: unknown, context: DeliveryContext): ParsedDelivery {
   const payload = parsePayload('quay', Payload, body);
-  const collector = createCollector('quay');
+  const collector = createCollector('quay', context);
   // Other notification kinds (builds, vulnerabilities) share repository and docker_url but have
   // no updated_tags.
   if (payload.updated_tags === undefined) {
@@ -28,7 +28,8 @@ export function parseQuay(body: unknown, context: DeliveryContext): ParsedDelive
     // docker_url starts with Quay's SERVER_HOSTNAME, the host clients push to. No digest is
     // given: the worker resolves it from the tag.
     collector.push({
-      registry: hostOf(payload.docker_url) ?? context.registry,
+      registry: hostOf(payload.docker_url),
+      namesRegistry: true,
       repository: payload.repository,
       tag,
     });

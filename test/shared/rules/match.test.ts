@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { z } from 'zod';
 import { matchRules, RuleIndex } from '../../../shared/rules/match.ts';
 import { registryKey, Rule, RuleInput, ruleProblems, sameRegistry } from '../../../shared/rules/rule.ts';
 
 let n = 0;
-function rule(input: Partial<RuleInput> & Pick<RuleInput, 'source' | 'destinations'>): Rule {
+function rule(input: Omit<z.input<typeof RuleInput>, 'name'>): Rule {
   n++;
   return Rule.parse({ ...RuleInput.parse({ name: `r${n}`, ...input }), id: `rule-${n}`, createdAt: 'now', updatedAt: 'now' });
 }
@@ -68,5 +69,49 @@ describe('registry names', () => {
     assert.ok(!sameRegistry('localhost:5000', 'registry.example:5000'));
     const local = rule({ source: { registry: '127.0.0.1:5611', namespace: 'team' }, destinations: [{ registry: 'dst.example', namespace: 'm' }] });
     assert.equal(matchRules([local], { registry: 'localhost:5611', repository: 'team/app', tag: 'v1' }).length, 1);
+  });
+});
+
+describe('rule scopes: one repository by its whole name, the registry root, the whole registry', () => {
+  const target = (m: { destination: { registry: string; repository: string; tag?: string } }) => `${m.destination.registry}/${m.destination.repository}:${m.destination.tag}`;
+
+  test('source.repository alone is the repository-level rule written in two parts', () => {
+    const whole = rule({ source: { registry: 'src.example', repository: 'team/app' }, destinations: [{ registry: 'dst.example', namespace: 'mirror' }] });
+    assert.deepEqual(whole.source, { registry: 'src.example', namespace: 'team', repository: 'app' });
+    assert.deepEqual(matchRules([whole], { registry: 'src.example', repository: 'team/app', tag: 'v1' }).map(target), ['dst.example/mirror/app:v1']);
+    assert.deepEqual(matchRules([whole], { registry: 'src.example', repository: 'team/app/sub', tag: 'v1' }), []);
+    assert.deepEqual(matchRules([whole], { registry: 'src.example', repository: 'team/other', tag: 'v1' }), []);
+  });
+
+  test('a repository at the registry root, with or without namespace ""', () => {
+    for (const source of [{ registry: 'src.example', repository: 'app' }, { registry: 'src.example', namespace: '', repository: 'app' }]) {
+      const root = rule({ source, destinations: [{ registry: 'dst.example', namespace: 'mirror' }, { registry: 'dr.example', namespace: '', repository: 'renamed' }] });
+      assert.deepEqual(matchRules(new RuleIndex([root]), { registry: 'src.example', repository: 'app', tag: 'v1' }).map(target), ['dst.example/mirror/app:v1', 'dr.example/renamed:v1']);
+      assert.deepEqual(matchRules([root], { registry: 'src.example', repository: 'team/app', tag: 'v1' }), []);
+    }
+  });
+
+  test('a registry-wide rule covers every repository and keeps its whole path', () => {
+    const everything = rule({ source: { registry: 'src.example' }, destinations: [{ registry: 'dst.example', namespace: 'mirror' }, { registry: 'dr.example' }] });
+    const index = new RuleIndex([everything, team]);
+    assert.deepEqual(matchRules(index, { registry: 'src.example', repository: 'app', tag: 'v1' }).map(target), ['dst.example/mirror/app:v1', 'dr.example/app:v1']);
+    assert.deepEqual(matchRules(index, { registry: 'src.example', repository: 'team/app/web', tag: 'v1' }).filter((m) => m.rule === everything).map(target), ['dst.example/mirror/team/app/web:v1', 'dr.example/team/app/web:v1']);
+    assert.deepEqual(matchRules(index, { registry: 'other.example', repository: 'app', tag: 'v1' }), []);
+  });
+
+  test('a destination inside the source scope on the same registry is refused: each copy would match again', () => {
+    const problems = (source: object, destination: object) => ruleProblems(RuleInput.parse({ name: 'x', source, destinations: [destination] }));
+    assert.match(problems({ registry: 'src.example' }, { registry: 'src.example', namespace: 'mirror' }).join(), /destinations.0: the destination namespace "mirror" lies inside the source's scope/);
+    assert.match(problems({ registry: 'src.example', namespace: 'team' }, { registry: 'src.example', namespace: 'team/mirror' }).join(), /lies inside the source's scope/);
+    assert.match(problems({ registry: 'src.example' }, { registry: 'src.example' }).join(), /destinations.0: the destination is the source itself/);
+    assert.match(problems({ registry: 'src.example', repository: 'app' }, { registry: 'src.example' }).join(), /the destination is the source itself/);
+    assert.deepEqual(problems({ registry: 'src.example', repository: 'app' }, { registry: 'src.example', namespace: 'mirror' }), []);
+    assert.deepEqual(problems({ registry: 'src.example', namespace: 'team' }, { registry: 'src.example', namespace: 'mirror' }), []);
+    assert.deepEqual(problems({ registry: 'src.example' }, { registry: 'dst.example' }), []);
+  });
+
+  test('overwrite is on unless a rule turns it off: a mirror follows its source', () => {
+    assert.equal(rule({ source: { registry: 'src.example' }, destinations: [{ registry: 'dst.example' }] }).overwrite, true);
+    assert.equal(rule({ source: { registry: 'src.example' }, destinations: [{ registry: 'dst.example' }], overwrite: false }).overwrite, false);
   });
 });

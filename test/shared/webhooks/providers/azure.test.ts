@@ -36,9 +36,10 @@ describe('Azure Container Registry webhooks', () => {
     assert.throws(() => parseDelivery('azure', noTarget, context()), { code: 'WEBHOOK_PAYLOAD_INVALID', message: /azure payload target: missing target/ });
   });
 
-  test('request.host, which names the registry exactly, is kept over a configured registry', () => {
+  test('request.host names the registry exactly: a source configured for another registry ignores the push', () => {
     const parsed = parseDelivery('azure', sample('azure-acr-push.json'), context({ registry: 'other.azurecr.io' }));
 
-    assert.equal(parsed.events[0]?.registry, 'tidewaterprod.azurecr.io');
+    assert.deepEqual(parsed.events, []);
+    assert.deepEqual(parsed.ignoredReasons, { 'other-registry': 1 });
   });
 });

@@ -1,0 +1,186 @@
+/**
+ * Memory of the one-machine runtime under sustained work: `npm start` between two fresh loopback
+ * registries, a rule from the source's `bench` namespace to the destination, and distribution push
+ * webhooks for TASKS distinct tags (one small image tagged many times, over a few repositories).
+ * The runtime's RSS (from /proc) is read once the destination holds 1,000 of the tags, and again
+ * at every further 1,000; prints one JSON line:
+ *   {"tasks":8000,"rss_mb":{"after_1000":…,"after_8000":…},"ratio":…,"series_mb":[…],"seconds":…}
+ *
+ *   npm run bench:memory [-- --tasks 8000 --repositories 10]
+ *
+ * Everything runs on 127.0.0.1: the runtime's DynamoDB and SQS are its embedded ones.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { closeRegistryClients, pushImage, pushManifest } from '../support/images.ts';
+import { freePort } from '../support/ports.ts';
+import { sendExpecting } from '../support/registry-client.ts';
+import { startRegistry, type TestRegistry, waitForExit } from '../support/registry.ts';
+
+const { values } = parseArgs({ options: {
+  tasks: { type: 'string', default: '8000' },
+  repositories: { type: 'string', default: '10' },
+} });
+const TASKS = Number(values.tasks);
+const REPOSITORIES = Number(values.repositories);
+if (!Number.isInteger(TASKS) || TASKS < 1000 || !Number.isInteger(REPOSITORIES) || REPOSITORIES < 1) {
+  process.stderr.write('memory: --tasks takes a whole number from 1000, --repositories one from 1\n');
+  process.exit(2);
+}
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const AUTHORIZATION = 'Bearer memory-bench-token';
+/** Pushes per webhook delivery, and how many tasks may wait unfinished before more are sent. */
+const EVENTS_PER_DELIVERY = 25;
+const MAX_OUTSTANDING = 200;
+const STALL_TIMEOUT_MS = 120_000;
+const STEP = 1000;
+
+const note = (message: string) => process.stderr.write(`memory: ${message}\n`);
+const repositoryOf = (i: number) => `bench/app-${i % REPOSITORIES}`;
+const tagOf = (i: number) => `t${i}`;
+
+let dir: string | undefined;
+let runtime: ChildProcess | undefined;
+const registries: TestRegistry[] = [];
+
+async function runtimePid(): Promise<number> {
+  return Number((await readFile(join(dir!, 'data', 'crossdock.pid'), 'utf8')).trim());
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+  return Math.round(kb / 1024);
+}
+
+async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`npm start exited with ${child.exitCode ?? child.signalCode}`);
+    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return;
+    await sleep(100);
+  }
+  throw new Error(`${url}/healthz did not answer within 60 s`);
+}
+
+/** Tags the destination holds, over every repository. */
+async function copied(destination: TestRegistry): Promise<number> {
+  let total = 0;
+  for (let r = 0; r < Math.min(REPOSITORIES, TASKS); r++) {
+    const repository = `mirror/app-${r}`;
+    const res = await sendExpecting(destination, { method: 'GET', path: `/v2/${repository}/tags/list`, repository }, 200, 404);
+    if (res.status === 200) total += ((JSON.parse(res.body.toString('utf8')) as { tags: string[] | null }).tags ?? []).filter((t) => t.startsWith('t')).length;
+  }
+  return total;
+}
+
+// Interrupted: stop the runtime and the registries all the same (the finally below runs).
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    note(`${signal}: stopping`);
+  });
+}
+
+async function stop(): Promise<void> {
+  if (!runtime || runtime.exitCode !== null || runtime.signalCode !== null) return;
+  const pid = await runtimePid().catch(() => undefined);
+  if (pid) process.kill(pid, 'SIGTERM');
+  else runtime.kill('SIGTERM');
+  if (!(await waitForExit(runtime, 45_000))) {
+    if (pid) process.kill(pid, 'SIGKILL');
+    runtime.kill('SIGKILL');
+    await waitForExit(runtime, 5000);
+  }
+}
+
+try {
+  dir = await mkdtemp(join(tmpdir(), 'crossdock-memory-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const [source, destination] = await Promise.all([startRegistry({ name: 'memory-src' }), startRegistry({ name: 'memory-dst' })]);
+  registries.push(source, destination);
+
+  const config = join(dir, 'crossdock.yaml');
+  await writeFile(config, stringify({ webhooks: { distribution: { provider: 'distribution', registry: source.host, auth: { kind: 'header', header: 'authorization', value: AUTHORIZATION } } } }));
+  const log = openSync(join(dir, 'runtime.log'), 'w');
+  try {
+    runtime = spawn('npm', ['start'], {
+      cwd: ROOT,
+      stdio: ['ignore', log, log],
+      env: { ...process.env, CROSSDOCK_PORT: String(port), CROSSDOCK_DATA_DIR: join(dir, 'data'), CROSSDOCK_CONFIG: config, CROSSDOCK_LOG_FORMAT: 'json', CROSSDOCK_LOG_LEVEL: 'warn' },
+    });
+  } finally {
+    closeSync(log);
+  }
+  await waitForHealth(url, runtime);
+  const pid = await runtimePid();
+  const apiKey = (await readFile(join(dir, 'data', 'api-key'), 'utf8')).trim();
+  const rule = await fetch(`${url}/rules`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'memory bench', source: { registry: source.host, namespace: 'bench' }, destinations: [{ registry: destination.host, namespace: 'mirror' }] }),
+  });
+  if (rule.status !== 201) throw new Error(`POST /rules answered ${rule.status}: ${await rule.text()}`);
+
+  // One small image per repository; every task then tags it anew (blobs exist after the first).
+  const images = [];
+  for (let r = 0; r < Math.min(REPOSITORIES, TASKS); r++) images.push(await pushImage(source, repositoryOf(r), { tag: 'seed', seed: `memory/${r}`, layers: 2, layerSize: 2048 }));
+  note(`runtime pid ${pid} on ${url}, rss ${await rssMb(pid)} MB before any task`);
+
+  const started = performance.now();
+  const series: number[] = [];
+  let sent = 0;
+  let done = 0;
+  let lastProgress = Date.now();
+  while (done < TASKS) {
+    if (interrupted) throw new Error('interrupted');
+    if (sent < TASKS && sent - done < MAX_OUTSTANDING) {
+      const events = [];
+      for (let k = 0; k < EVENTS_PER_DELIVERY && sent < TASKS; k++, sent++) {
+        const image = images[sent % images.length]!;
+        await pushManifest(source, repositoryOf(sent), tagOf(sent), image.bytes, image.mediaType);
+        events.push({ id: `memory-${sent}`, timestamp: new Date().toISOString(), action: 'push', target: { mediaType: image.mediaType, digest: image.digest, size: image.size, repository: repositoryOf(sent), tag: tagOf(sent) } });
+      }
+      const res = await fetch(`${url}/webhooks/distribution`, { method: 'POST', headers: { authorization: AUTHORIZATION, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+      if (res.status !== 202) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
+      continue;
+    }
+    await sleep(250);
+    const now = await copied(destination);
+    if (now > done) lastProgress = Date.now();
+    else if (Date.now() - lastProgress > STALL_TIMEOUT_MS) throw new Error(`no task finished in ${STALL_TIMEOUT_MS} ms (${now} of ${TASKS} copied)`);
+    done = now;
+    while (series.length < Math.floor(done / STEP)) {
+      series.push(await rssMb(pid));
+      note(`${series.length * STEP} tasks copied, rss ${series.at(-1)} MB, ${Math.round((performance.now() - started) / 1000)} s`);
+    }
+  }
+  const first = series[0]!;
+  const last = series[Math.floor(TASKS / STEP) - 1]!;
+  console.log(JSON.stringify({
+    tasks: TASKS,
+    repositories: REPOSITORIES,
+    rss_mb: { after_1000: first, [`after_${Math.floor(TASKS / STEP) * STEP}`]: last },
+    ratio: Math.round((last / first) * 100) / 100,
+    series_mb: series,
+    seconds: Math.round((performance.now() - started) / 1000),
+  }));
+} catch (error) {
+  process.exitCode = 1;
+  note(`failed: ${(error as Error).stack ?? String(error)}`);
+  if (dir) note(`runtime log, last lines:\n${(await readFile(join(dir, 'runtime.log'), 'utf8').catch(() => '')).split('\n').slice(-20).join('\n')}`);
+} finally {
+  await stop().catch((error: unknown) => note(`stopping the runtime failed: ${(error as Error).message}`));
+  await Promise.all(registries.map((r) => r.close()));
+  await closeRegistryClients();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}
