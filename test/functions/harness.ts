@@ -45,6 +45,7 @@ export interface HarnessOptions {
 export interface Harness {
   aws: LocalAws;
   store: DynamoDbTaskStore;
+  queue: SqsQueue;
   rulesStore: DynamoDbRuleStore;
   subscriptions: DynamoDbSubscriptionStore;
   pool: RegistryPool;
@@ -115,6 +116,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   return {
     aws,
     store,
+    queue,
     rulesStore,
     subscriptions,
     pool,
