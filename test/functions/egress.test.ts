@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { parseReference } from '../../shared/oci/reference.ts';
+import { Rule } from '../../shared/rules/rule.ts';
+import { Subscription } from '../../shared/subscriptions/subscription.ts';
 import { enqueueTasks } from '../../shared/tasks/enqueue.ts';
 import { silentLogger } from '../../shared/log.ts';
 import { loopbackOnlyConnector, startCanary, tableResolver, type Canary } from '../support/canary.ts';
@@ -104,6 +106,32 @@ describe('requests naming undeclared registries are refused (400, every problem 
     assert.match(put.body.error.problems.join('\n'), /source\.registry: .*not declared[\s\S]*destination\.registry: registry metadata\.google\.internal is an instance-metadata service/);
     assert.equal((await api.api('GET', `/subscriptions/${ok.body.id}`)).body.source.registry, src.host);
     await api.api('DELETE', `/subscriptions/${ok.body.id}`);
+    assert.deepEqual(canary.requests, []);
+  });
+});
+
+describe('stored work naming a registry no longer declared is refused when run', () => {
+  const at = new Date().toISOString();
+
+  test('POST /rules/:id/run of a stored rule naming an undeclared registry: 400 REGISTRY_NOT_ALLOWED, nothing contacted', async () => {
+    // Written to the store directly: the API would not accept it, but the declaration may change.
+    const stored = Rule.parse({ ...rule(canary.host, [dst.host]), id: 'stale-rule', createdAt: at, updatedAt: at });
+    await api.rulesStore.put(stored);
+    const res = await api.api('POST', `/rules/${stored.id}/run`);
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'REGISTRY_NOT_ALLOWED');
+    assert.match(res.body.error.message, new RegExp(`source\.registry: registry ${canary.host.replace(/\./g, '\\.')} is not declared`));
+    assert.deepEqual(canary.requests, []);
+    assert.deepEqual(await allTasks(), []);
+  });
+
+  test('POST /subscriptions/:id/run of a stored subscription naming an undeclared registry: 400 REGISTRY_NOT_ALLOWED, nothing contacted', async () => {
+    const stored = Subscription.parse({ name: 's', source: { registry: canary.host, repository: 'internal/app' }, destination: { registry: dst.host, repository: 'mirror/app' }, latest: 1, id: 'stale-subscription', createdAt: at, updatedAt: at, nextRunAt: at });
+    await api.subscriptions.put(stored);
+    const res = await api.api('POST', `/subscriptions/${stored.id}/run`);
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'REGISTRY_NOT_ALLOWED');
+    assert.match(res.body.error.message, /source\.registry: registry .* is not declared/);
     assert.deepEqual(canary.requests, []);
   });
 });
