@@ -42,6 +42,7 @@ export function createService(env: ServiceEnvironment = readServiceEnvironment()
   if (!sources.success) throw new InvalidInputError('ENVIRONMENT_INVALID', sources.error.issues.map((i) => `CROSSDOCK_WEBHOOK_SOURCES.${i.path.join('.')}: ${i.message}`));
   // Only declared registries are contacted (issue 8): the registries' keys and the sources' registries.
   const declared = declareRegistries(registries.data, Object.values(sources.data).flatMap((s) => (s.registry ? [s.registry] : [])));
+  logger.info('registries declared', { registries: declared.list() });
   const pool = new RegistryPool({ directory: new RegistryDirectory(registries.data), logger, egress: { declared } });
   return {
     env,
