@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { CrossdockError } from '../../../shared/errors.ts';
 import { openBlob } from '../../../shared/oci/blobs.ts';
 import { RegistryClient } from '../../../shared/oci/client.ts';
-import type { EgressPolicy } from '../../../shared/oci/egress-connector.ts';
+import { createGuardedConnector, type EgressPolicy } from '../../../shared/oci/egress-connector.ts';
 import { DeclaredRegistries } from '../../../shared/oci/egress-policy.ts';
 import { getManifest as getManifestVia } from '../../../shared/oci/manifests.ts';
 import { loopbackOnlyConnector, startCanary, tableResolver, type Canary } from '../../support/canary.ts';
@@ -132,5 +132,50 @@ describe('redirects and token realms are confined (issue 8)', () => {
     const blobGets = proxy.requests.slice(before).filter((r) => r.method === 'GET' && r.path.endsWith(digest));
     // The first GET and five hops; a redirect loop is not retried.
     assert.equal(blobGets.length, 6);
+  });
+});
+
+describe('createGuardedConnector checks every connection on the address it resolves now', () => {
+  // A fake socket opener: records the address it was given and opens nothing.
+  const recordingConnector = () => {
+    const seen: string[] = [];
+    const factory = () => (target: { hostname: string }, callback: (...args: [Error, null]) => void) => {
+      seen.push(target.hostname);
+      callback(new Error('recording connector: no socket'), null);
+    };
+    return Object.assign(factory, { seen });
+  };
+  const connectOnce = (connect: ReturnType<typeof createGuardedConnector>, host: string) =>
+    new Promise<Error>((resolve) => connect({ hostname: host.split(':')[0]!, host, protocol: 'http:', port: host.split(':')[1] ?? '' }, (error: Error | null, _socket: unknown) => resolve(error!)));
+
+  test('a name that answered loopback, then the metadata address (DNS rebinding), is refused the second time', async () => {
+    let calls = 0;
+    const resolve = async () => (calls++ === 0 ? ['127.0.0.1'] : ['169.254.169.254']);
+    const opener = recordingConnector();
+    const connect = createGuardedConnector({ declared: new DeclaredRegistries(['localhost:5000']), resolve, connector: opener as never }, {});
+    const first = await connectOnce(connect, 'localhost:5000');
+    const second = await connectOnce(connect, 'localhost:5000');
+    assert.match(first.message, /recording connector/);
+    assert.ok(second instanceof CrossdockError && second.code === 'EGRESS_REFUSED', String(second));
+    assert.match(second.message, /169\.254\.169\.254, a metadata address/);
+    assert.deepEqual(opener.seen, ['127.0.0.1']);
+  });
+
+  test('of several answers only those that pass are connected to, in order', async () => {
+    const opener = recordingConnector();
+    const resolve = async () => ['169.254.169.254', '::1', 'fe80::1', '127.0.0.1'];
+    const connect = createGuardedConnector({ declared: new DeclaredRegistries(['localhost:5000']), resolve, connector: opener as never }, {});
+    await connectOnce(connect, 'localhost:5000');
+    assert.deepEqual(opener.seen, ['::1', '127.0.0.1']);
+  });
+
+  test('an IP literal is judged without resolving', async () => {
+    const opener = recordingConnector();
+    const resolve = tableResolver({});
+    const connect = createGuardedConnector({ declared: new DeclaredRegistries([]), resolve, connector: opener as never }, {});
+    const error = await connectOnce(connect, '169.254.169.254');
+    assert.ok(error instanceof CrossdockError && error.code === 'EGRESS_REFUSED');
+    assert.deepEqual(resolve.asked, []);
+    assert.deepEqual(opener.seen, []);
   });
 });
