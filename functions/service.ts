@@ -9,6 +9,7 @@ import { readServiceEnvironment, type ServiceEnvironment } from '../shared/confi
 import { InvalidInputError } from '../shared/errors.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 import { CopyEngine } from '../shared/oci/copy.ts';
+import { declareRegistries } from '../shared/oci/egress-policy.ts';
 import { RegistryDirectory, RegistryOptions } from '../shared/oci/registry-options.ts';
 import { RegistryPool } from '../shared/oci/registry-pool.ts';
 import type { Queue } from '../shared/queue/queue.ts';
@@ -39,7 +40,10 @@ export function createService(env: ServiceEnvironment = readServiceEnvironment()
   if (!registries.success) throw new InvalidInputError('ENVIRONMENT_INVALID', registries.error.issues.map((i) => `CROSSDOCK_REGISTRIES.${i.path.join('.')}: ${i.message}`));
   const sources = z.record(z.string(), WebhookSource).safeParse(env.CROSSDOCK_WEBHOOK_SOURCES);
   if (!sources.success) throw new InvalidInputError('ENVIRONMENT_INVALID', sources.error.issues.map((i) => `CROSSDOCK_WEBHOOK_SOURCES.${i.path.join('.')}: ${i.message}`));
-  const pool = new RegistryPool({ directory: new RegistryDirectory(registries.data), logger });
+  // Only declared registries are contacted (issue 8): the registries' keys and the sources' registries.
+  const declared = declareRegistries(registries.data, Object.values(sources.data).flatMap((s) => (s.registry ? [s.registry] : [])));
+  logger.info('registries declared', { registries: declared.list() });
+  const pool = new RegistryPool({ directory: new RegistryDirectory(registries.data), logger, egress: { declared } });
   return {
     env,
     logger,

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { InvalidInputError } from '../../shared/errors.ts';
+import { undeclaredProblems } from '../../shared/oci/egress-policy.ts';
 import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { Rule, RuleInput, ruleProblems } from '../../shared/rules/rule.ts';
 import { RuleNotFoundError, type RuleStore } from '../../shared/rules/rule-store.ts';
@@ -14,9 +15,14 @@ export interface RulesRoutesDeps extends EnqueueDeps {
   pool: RegistryPool;
 }
 
-async function validRuleInput(c: import('hono').Context): Promise<RuleInput> {
+/** The registries a rule contacts, each with the field that names it. */
+function ruleRegistries(rule: RuleInput) {
+  return [['source.registry', rule.source.registry] as const, ...rule.destinations.map((d, i) => [`destinations.${i}.registry`, d.registry] as const)];
+}
+
+async function validRuleInput(c: import('hono').Context, pool: RegistryPool): Promise<RuleInput> {
   const input = await readJson(c, RuleInput);
-  const problems = ruleProblems(input);
+  const problems = [...ruleProblems(input), ...undeclaredProblems(pool.egress?.declared, ruleRegistries(input))];
   if (problems.length > 0) throw new InvalidInputError('INVALID_RULE', problems);
   return input;
 }
@@ -36,7 +42,7 @@ export function rulesRoutes(deps: RulesRoutesDeps) {
 
   return new Hono()
     .post('/', async (c) => {
-      const input = await validRuleInput(c);
+      const input = await validRuleInput(c, deps.pool);
       const at = now();
       const rule = Rule.parse({ ...input, id: randomUUID(), createdAt: at, updatedAt: at });
       await deps.rulesStore.put(rule);
@@ -47,7 +53,7 @@ export function rulesRoutes(deps: RulesRoutesDeps) {
     .get('/:id', async (c) => c.json(await mustGet(c.req.param('id'))))
     .put('/:id', async (c) => {
       const existing = await mustGet(c.req.param('id'));
-      const input = await validRuleInput(c);
+      const input = await validRuleInput(c, deps.pool);
       const rule = Rule.parse({ ...input, id: existing.id, createdAt: existing.createdAt, updatedAt: now() });
       await deps.rulesStore.put(rule);
       return c.json(rule);
@@ -60,6 +66,9 @@ export function rulesRoutes(deps: RulesRoutesDeps) {
     .post('/:id/disable', setEnabled(false))
     .post('/:id/run', async (c) => {
       const rule = await mustGet(c.req.param('id'));
+      // A rule stored before its registry stopped being declared: say so rather than 502.
+      const refused = undeclaredProblems(deps.pool.egress?.declared, ruleRegistries(rule));
+      if (refused.length > 0) throw new InvalidInputError('REGISTRY_NOT_ALLOWED', refused);
       const plan = await planRuleRun(rule, deps.pool);
       const tasks = await enqueueTasks(deps, plan.tasks);
       deps.logger.info('rule run', { rule_id: rule.id, considered: plan.considered, up_to_date: plan.upToDate, tasks: tasks.length });

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { InvalidInputError } from '../../shared/errors.ts';
+import { undeclaredProblems } from '../../shared/oci/egress-policy.ts';
 import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { runAndRecord } from '../../shared/subscriptions/run-due.ts';
 import { nextRun, parseSchedule } from '../../shared/subscriptions/schedule.ts';
@@ -15,11 +16,15 @@ export interface SubscriptionRoutesDeps extends EnqueueDeps {
   pool: RegistryPool;
 }
 
+function subscriptionRegistries(subscription: SubscriptionInput) {
+  return [['source.registry', subscription.source.registry], ['destination.registry', subscription.destination.registry]] as const;
+}
+
 export function subscriptionsRoutes(deps: SubscriptionRoutesDeps) {
   const now = () => (deps.now ?? (() => new Date()))();
   const valid = async (c: import('hono').Context) => {
     const input = await readJson(c, SubscriptionInput);
-    const problems = subscriptionProblems(input);
+    const problems = [...subscriptionProblems(input), ...undeclaredProblems(deps.pool.egress?.declared, subscriptionRegistries(input))];
     if (problems.length > 0) throw new InvalidInputError('INVALID_SUBSCRIPTION', problems);
     return input;
   };
@@ -58,5 +63,10 @@ export function subscriptionsRoutes(deps: SubscriptionRoutesDeps) {
       if (!(await deps.subscriptions.delete(c.req.param('id')))) throw new SubscriptionNotFoundError(c.req.param('id'));
       return c.body(null, 204);
     })
-    .post('/:id/run', async (c) => c.json(await runAndRecord(await mustGet(c.req.param('id')), deps), 202));
+    .post('/:id/run', async (c) => {
+      const subscription = await mustGet(c.req.param('id'));
+      const refused = undeclaredProblems(deps.pool.egress?.declared, subscriptionRegistries(subscription));
+      if (refused.length > 0) throw new InvalidInputError('REGISTRY_NOT_ALLOWED', refused);
+      return c.json(await runAndRecord(subscription, deps), 202);
+    });
 }

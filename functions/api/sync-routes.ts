@@ -2,8 +2,10 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { InvalidInputError } from '../../shared/errors.ts';
+import { undeclaredProblems } from '../../shared/oci/egress-policy.ts';
 import { parsePlatforms } from '../../shared/oci/platform-filter.ts';
 import { parseReference, type Reference } from '../../shared/oci/reference.ts';
+import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { enqueueTasks, type EnqueueDeps } from '../../shared/tasks/enqueue.ts';
 import { readJson } from '../http/body.ts';
 
@@ -17,7 +19,11 @@ export const SyncRequest = z.strictObject({
   referrers: z.boolean().default(true),
 });
 
-export function syncRoutes(deps: EnqueueDeps) {
+export interface SyncRoutesDeps extends EnqueueDeps {
+  pool: RegistryPool;
+}
+
+export function syncRoutes(deps: SyncRoutesDeps) {
   return new Hono().post('/', async (c) => {
     const request = await readJson(c, SyncRequest);
     const problems: string[] = [];
@@ -42,6 +48,10 @@ export function syncRoutes(deps: EnqueueDeps) {
     } catch (error) {
       problems.push(`platforms: ${(error as Error).message}`);
     }
+    problems.push(...undeclaredProblems(deps.pool.egress?.declared, [
+      ...(source ? [['source', source.registry] as const] : []),
+      ...destinations.flatMap((d, i) => (d ? [[`destinations.${i}`, d.registry] as const] : [])),
+    ]));
     if (problems.length > 0 || !source) throw new InvalidInputError('INVALID_REQUEST', problems);
     const at = (deps.now ?? (() => new Date()))();
     const tasks = await enqueueTasks(deps, destinations.map((d) => ({

@@ -43,7 +43,12 @@ export const LocalConfig = z.strictObject({
   dataDir: z.string().min(1).default('.crossdock'),
   /** Keys for the API; none given: one is generated into `<dataDir>/api-key`. */
   apiKeys: z.array(Secret).default([]),
-  registries: z.record(z.string(), RegistryEntry).default({}),
+  /**
+   * The registries the service may contact (issue 8), each with its options: `host`, `host:port`
+   * or a pattern like `*.dkr.ecr.*.amazonaws.com`. A host with nothing to set is declared with
+   * `{}` or no value at all (`127.0.0.1:5001:` in YAML).
+   */
+  registries: z.record(z.string(), RegistryEntry.nullable().transform((entry) => entry ?? {})).default({}),
   /** Webhook sources by name; none given: `distribution` with a token generated into `<dataDir>/webhook-token`. */
   webhooks: z.record(z.string(), z.strictObject({ provider: Provider, registry: z.string().optional(), auth: WebhookAuthEntry })).default({}),
   worker: z.strictObject({

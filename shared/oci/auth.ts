@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { CrossdockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { challengeScopes, parseChallenges, type Challenge } from './challenge.ts';
+import { EgressRefusedError, egressRefusal, schemeProblem } from './egress-policy.ts';
 import type { RegistryOptions } from './registry-options.ts';
 import { RegistryError, RegistryUnreachableError, isTlsVerificationError } from './registry-error.ts';
 import type { Transport } from './transport.ts';
@@ -106,7 +107,7 @@ export class Authenticator {
         ...(signal ? { signal } : {}),
       });
     } catch (error) {
-      throw new RegistryUnreachableError(`ping ${this.#transport.registry}`, error, !isTlsVerificationError(error));
+      throw egressRefusal(error) ?? new RegistryUnreachableError(`ping ${this.#transport.registry}`, error, !isTlsVerificationError(error));
     }
     await res.body.dump();
     if (res.statusCode === 401) {
@@ -154,6 +155,9 @@ export class Authenticator {
   async #fetchToken(scheme: Extract<Scheme, { kind: 'bearer' }>, scopes: string[], signal?: AbortSignal): Promise<{ token: string; lifetimeMs: number }> {
     const { username, password, identityToken } = this.#options.credentials;
     const url = new URL(scheme.realm);
+    // The realm comes from the registry's answer: confine it like a redirect (issue 8).
+    const problem = schemeProblem(url, { origin: await this.#transport.origin(), insecure: this.#transport.insecure });
+    if (problem) throw new EgressRefusedError(`token realm of ${this.#transport.registry} refused: ${problem}`);
     const headers: Record<string, string> = { 'user-agent': this.#options.userAgent };
     let method: 'GET' | 'POST' = 'GET';
     let body: string | undefined;
@@ -175,6 +179,8 @@ export class Authenticator {
     try {
       res = await request(url, { dispatcher: this.#transport.dispatcher, method, headers, ...(body ? { body } : {}), ...(signal ? { signal } : {}) });
     } catch (error) {
+      const refused = egressRefusal(error);
+      if (refused) throw new EgressRefusedError(`${what}: token realm refused: ${refused.message}`);
       throw new RegistryUnreachableError(what, error, !isTlsVerificationError(error));
     }
     const text = await res.body.text();

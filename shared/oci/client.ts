@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { CrossdockError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { Authenticator } from './auth.ts';
+import { createGuardedConnector, type EgressPolicy } from './egress-connector.ts';
+import { EgressRefusedError, egressRefusal, schemeProblem } from './egress-policy.ts';
 import { RegistryDirectory, type RegistryOptions } from './registry-options.ts';
 import { RegistryError, RegistryUnreachableError, isTlsVerificationError } from './registry-error.ts';
 import { DEFAULT_RETRY_POLICY, HostBackoff, parseRetryAfter, realSleep, retry, sleepWithinDeadline, type RetryPolicy, type Sleep } from './retry.ts';
@@ -58,6 +60,8 @@ export interface ClientContext {
   logger?: Logger;
   userAgent?: string;
   now?: () => number;
+  /** The service's allowed-hosts policy; absent for the CLI, which acts with its user's authority. */
+  egress?: EgressPolicy;
 }
 
 const OciErrorBody = z.looseObject({ errors: z.array(z.looseObject({ code: z.string().optional(), message: z.string().optional() })).optional() });
@@ -74,13 +78,15 @@ export class RegistryClient {
   readonly #logger: Logger;
   readonly #userAgent: string;
   readonly #now: () => number;
+  readonly #egress: EgressPolicy | undefined;
   #foreign: Agent | undefined;
 
   constructor(registry: string, options: RegistryOptions, context: Omit<ClientContext, 'directory'> = {}) {
     this.registry = registry;
     this.options = options;
     this.#userAgent = context.userAgent ?? USER_AGENT;
-    this.#transport = createTransport(registry, options, this.#userAgent);
+    this.#egress = context.egress;
+    this.#transport = createTransport(registry, options, this.#userAgent, context.egress);
     this.#logger = (context.logger ?? silentLogger).child({ registry });
     this.#auth = new Authenticator(this.#transport, { credentials: options, userAgent: this.#userAgent, logger: this.#logger, ...(context.now ? { now: context.now } : {}) });
     this.#policy = context.retryPolicy ?? DEFAULT_RETRY_POLICY;
@@ -166,6 +172,8 @@ export class RegistryClient {
       return { status: res.statusCode, headers: res.headers, body: res.body, url };
     } catch (error) {
       if (req.signal?.aborted) throw error;
+      const refused = egressRefusal(error);
+      if (refused) throw new EgressRefusedError(`${req.what}: ${refused.message}`);
       throw new RegistryUnreachableError(req.what, error, !isTlsVerificationError(error));
     }
   }
@@ -177,7 +185,12 @@ export class RegistryClient {
       const location = res.headers.location;
       await res.body.dump();
       if (typeof location !== 'string') throw new RegistryError(`${req.what}: redirect without Location`, res.status);
-      const next = new URL(location, res.url).toString();
+      const target = new URL(location, res.url);
+      // A registry may send us to its storage, not anywhere: no downgrade to plain HTTP, and the
+      // connector refuses metadata, link-local and undeclared internal addresses.
+      const problem = schemeProblem(target, { origin, insecure: this.#transport.insecure });
+      if (problem) throw new EgressRefusedError(`${req.what}: redirect to ${target.origin} refused: ${problem}`);
+      const next = target.toString();
       const headers: Record<string, string> = { 'user-agent': this.#userAgent, ...req.headers };
       if (sameOrigin(next, origin)) {
         const authorization = await this.#auth.authorization(req.scopes, req.signal);
@@ -185,9 +198,13 @@ export class RegistryClient {
         res = await this.#raw(req, next, headers, this.#transport.dispatcher);
       } else {
         // Storage backends (S3, CDNs) authorize by the presigned URL, never by our token.
-        this.#foreign ??= new Agent({ keepAliveTimeout: 30_000 });
+        this.#foreign ??= new Agent({ keepAliveTimeout: 30_000, ...(this.#egress ? { connect: createGuardedConnector(this.#egress, {}) } : {}) });
         res = await this.#raw(req, next, headers, this.#foreign);
       }
+    }
+    if (isRedirect(res.status)) {
+      await res.body.dump();
+      throw new RegistryError(`${req.what}: more than ${MAX_REDIRECTS} redirects`, res.status);
     }
     return res;
   }

@@ -4,6 +4,8 @@
  */
 import type { Logger } from '../log.ts';
 import { RegistryClient } from './client.ts';
+import type { EgressPolicy } from './egress-connector.ts';
+import { assertRegistryAllowed } from './egress-policy.ts';
 import { RegistryDirectory } from './registry-options.ts';
 import { HostBackoff, type RetryPolicy, type Sleep } from './retry.ts';
 
@@ -14,6 +16,8 @@ export interface RegistryPoolOptions {
   logger?: Logger;
   userAgent?: string;
   now?: () => number;
+  /** The service's allowed-hosts policy: undeclared registries get no client at all. */
+  egress?: EgressPolicy;
 }
 
 export class RegistryPool {
@@ -21,6 +25,11 @@ export class RegistryPool {
   readonly #clients = new Map<string, RegistryClient>();
   readonly #options: RegistryPoolOptions;
   readonly #hostBackoff: HostBackoff;
+
+  /** The service's allowed-hosts policy, when there is one (never for the CLI). */
+  get egress(): EgressPolicy | undefined {
+    return this.#options.egress;
+  }
 
   constructor(options: RegistryPoolOptions = {}) {
     this.directory = options.directory ?? new RegistryDirectory();
@@ -30,6 +39,7 @@ export class RegistryPool {
 
   /** The client for a repository (credentials may be configured per namespace). */
   client(registry: string, repository?: string): RegistryClient {
+    if (this.#options.egress) assertRegistryAllowed(this.#options.egress.declared, registry);
     const options = this.directory.resolve(registry, repository);
     const key = `${registry}\u0000${JSON.stringify(options)}`;
     let client = this.#clients.get(key);

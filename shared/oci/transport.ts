@@ -4,6 +4,8 @@
  * loopback registries are tried over HTTPS first and fall back to plain HTTP, as Docker does.
  */
 import { Agent, request, type Dispatcher } from 'undici';
+import { createGuardedConnector, type EgressPolicy } from './egress-connector.ts';
+import { egressRefusal } from './egress-policy.ts';
 import { RegistryDirectory, isLoopbackRegistry, type RegistryOptions } from './registry-options.ts';
 import { registryApiHost } from './reference.ts';
 import { RegistryUnreachableError, isTlsVerificationError } from './registry-error.ts';
@@ -14,6 +16,8 @@ export const DEFAULT_BODY_TIMEOUT_MS = 120_000;
 
 export interface Transport {
   readonly registry: string;
+  /** Declared `insecure`: plain HTTP and unverified TLS are allowed for it. */
+  readonly insecure: boolean;
   readonly dispatcher: Dispatcher;
   /** `https://host` or `http://host`, decided once. */
   origin(): Promise<string>;
@@ -29,12 +33,14 @@ function isConnectionFailure(error: unknown): boolean {
   return false;
 }
 
-export function createTransport(registry: string, options: RegistryOptions, userAgent: string): Transport {
+/** With an egress policy (the service), every connection is checked by resolved address. */
+export function createTransport(registry: string, options: RegistryOptions, userAgent: string, egress?: EgressPolicy): Transport {
   const host = registryApiHost(registry);
   const insecure = options.insecure === true;
   const ca = RegistryDirectory.caOf(options, registry);
+  const tls = { rejectUnauthorized: !insecure, ...(ca ? { ca } : {}) };
   const dispatcher = new Agent({
-    connect: { rejectUnauthorized: !insecure, ...(ca ? { ca } : {}) },
+    connect: egress ? createGuardedConnector(egress, tls) : tls,
     keepAliveTimeout: 30_000,
     headersTimeout: DEFAULT_HEADERS_TIMEOUT_MS,
     bodyTimeout: DEFAULT_BODY_TIMEOUT_MS,
@@ -49,6 +55,8 @@ export function createTransport(registry: string, options: RegistryOptions, user
       await res.body.dump();
       return https;
     } catch (error) {
+      const refused = egressRefusal(error);
+      if (refused) throw refused;
       if (isTlsVerificationError(error) && !insecure) {
         throw new RegistryUnreachableError(`registry ${registry}`, error, false);
       }
@@ -61,6 +69,7 @@ export function createTransport(registry: string, options: RegistryOptions, user
 
   return {
     registry,
+    insecure,
     dispatcher,
     origin() {
       origin ??= probe().catch((error) => {

@@ -239,6 +239,7 @@ try {
   const configFile = join(dir, 'crossdock.yaml');
   await writeFile(configFile, stringify({
     webhooks: { distribution: { provider: 'distribution', registry: source.host, auth: { kind: 'header', header: 'authorization', value: WEBHOOK_AUTHORIZATION } } },
+    registries: { [destination.host]: {} },
   }));
   const log = openSync(join(dir, 'runtime.log'), 'w');
   try {

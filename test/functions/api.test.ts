@@ -18,7 +18,7 @@ const validRule = () => ({
 describe('the management API', () => {
   before(async () => {
     [src, dst] = await Promise.all([startRegistry({ name: 'api-src' }), startRegistry({ name: 'api-dst' })]);
-    h = await startHarness();
+    h = await startHarness({ declare: [src.host, dst.host] });
   });
 
   after(async () => {

@@ -8,6 +8,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import { CopyEngine } from '../../shared/oci/copy.ts';
+import type { EgressPolicy } from '../../shared/oci/egress-connector.ts';
+import { declareRegistries } from '../../shared/oci/egress-policy.ts';
 import { RegistryDirectory, type RegistryOptions } from '../../shared/oci/registry-options.ts';
 import { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import type { RetryPolicy } from '../../shared/oci/retry.ts';
@@ -26,6 +28,13 @@ export const API_KEY = 'test-api-key-0123456789';
 export interface HarnessOptions {
   sources?: Record<string, WebhookSource>;
   registries?: Record<string, RegistryOptions>;
+  /**
+   * Registries the service may contact besides the keys of `registries` and the sources'
+   * registries, as the service's configuration declares them (issue 8: nothing else is reached).
+   */
+  declare?: string[];
+  /** Test seams of the egress policy: a resolver and a connector (see egress-connector.ts). */
+  egress?: Pick<EgressPolicy, 'resolve' | 'connector'>;
   maxReceiveCount?: number;
   visibilityTimeoutSeconds?: number;
   retryPolicy?: RetryPolicy;
@@ -36,6 +45,7 @@ export interface HarnessOptions {
 export interface Harness {
   aws: LocalAws;
   store: DynamoDbTaskStore;
+  queue: SqsQueue;
   rulesStore: DynamoDbRuleStore;
   subscriptions: DynamoDbSubscriptionStore;
   pool: RegistryPool;
@@ -62,7 +72,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const store = new DynamoDbTaskStore({ client: aws.clients.dynamodb, tableName: aws.tables.tasks, retentionDays: 30 });
   const rulesStore = new DynamoDbRuleStore(aws.clients.dynamodb, aws.tables.rules);
   const queue = new SqsQueue(aws.clients.sqs, aws.queueUrl, logger);
-  const pool = new RegistryPool({ directory: new RegistryDirectory(options.registries ?? {}), logger, ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}) });
+  const declaredHosts = Object.fromEntries((options.declare ?? []).map((host) => [host, {}]));
+  const sourceRegistries = Object.values(options.sources ?? {}).flatMap((s) => (s.registry ? [s.registry] : []));
+  const declared = declareRegistries({ ...declaredHosts, ...options.registries }, sourceRegistries);
+  const pool = new RegistryPool({
+    directory: new RegistryDirectory(options.registries ?? {}),
+    logger,
+    egress: { declared, ...options.egress },
+    ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+  });
   const engine = new CopyEngine({ pool, logger });
   const worker = createWorker({ store, engine, logger, maxReceiveCount });
   const subscriptions = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aws.tables.rules);
@@ -98,6 +116,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   return {
     aws,
     store,
+    queue,
     rulesStore,
     subscriptions,
     pool,

@@ -24,7 +24,7 @@ async function deliver(body: string): Promise<string> {
 describe('pushes of one tag arriving out of order', () => {
   before(async () => {
     [src, dst] = await Promise.all([startRegistry({ name: 'order-src' }), startRegistry({ name: 'order-dst' })]);
-    h = await startHarness({ sources: { distribution: { provider: 'distribution', auth: { kind: 'header', header: 'authorization', value: TOKEN }, registry: src.host } } });
+    h = await startHarness({ sources: { distribution: { provider: 'distribution', auth: { kind: 'header', header: 'authorization', value: TOKEN }, registry: src.host } }, declare: [dst.host] });
     const rule = await h.api('POST', '/rules', { name: 'order', source: { registry: src.host, namespace: 'app' }, destinations: [{ registry: dst.host, namespace: 'mirror' }], overwrite: true });
     assert.equal(rule.status, 201);
   });

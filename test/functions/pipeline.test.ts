@@ -39,6 +39,7 @@ describe('push → webhook → rules → queue → worker → replicated image a
     h = await startHarness({
       webhookPort,
       sources: { distribution: { provider: 'distribution', auth: { kind: 'header', header: 'authorization', value: TOKEN }, registry: src.host } },
+      declare: [dst.host, flaky.host],
       maxReceiveCount: 3,
       retryPolicy: { attempts: 2, baseDelayMs: 10, maxDelayMs: 20, maxRetryAfterMs: 1000 },
     });

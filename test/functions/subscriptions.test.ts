@@ -13,6 +13,8 @@ let h: Harness;
 let upstream: TestRegistry;
 let dst: TestRegistry;
 let proxy: FaultProxy;
+/** A declared registry nobody listens on. */
+let gone: string;
 const at = (minute: number) => `2026-11-01T10:${String(minute).padStart(2, '0')}:00Z`;
 
 async function subscribe(body: Record<string, unknown>): Promise<string> {
@@ -31,7 +33,8 @@ describe('subscriptions keep the newest matching tags of an external repository'
   before(async () => {
     [upstream, dst] = await Promise.all([startRegistry({ name: 'upstream' }), startRegistry({ name: 'sub-dst' })]);
     proxy = await startFaultProxy(upstream.url);
-    h = await startHarness();
+    gone = `127.0.0.1:${await freePort()}`;
+    h = await startHarness({ declare: [upstream.host, dst.host, proxy.host, gone, 'docker.io', 'r.example', 'd.example'] });
     // Pushed out of order on purpose: "newest" must come from the images, not from the push order.
     for (const [tag, minute] of [['v2.0.0', 30], ['v1.0.0', 10], ['latest', 50], ['v1.1.0', 20], ['v2.1.0-rc1', 40]] as const) {
       await pushImage(upstream, 'upstream/app', { tag, seed: `app-${tag}`, created: at(minute) });
@@ -139,7 +142,7 @@ describe('subscriptions keep the newest matching tags of an external repository'
   });
 
   test('a subscription whose source is down records its error; the others still run', async () => {
-    const down = await subscribe({ source: { registry: `127.0.0.1:${await freePort()}`, repository: 'gone/app' }, destination: { registry: dst.host, repository: 'gone/app' }, latest: 1 });
+    const down = await subscribe({ source: { registry: gone, repository: 'gone/app' }, destination: { registry: dst.host, repository: 'gone/app' }, latest: 1 });
     const fine = await subscribe({ source: { registry: upstream.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'fine/app' }, tagPattern: 'v1\\.0\\.0', latest: 1 });
     const result = await runDueSubscriptions({ store: h.store, queue: { send: async () => ({ failed: [] as string[] }) }, logger: silentLogger, pool: h.pool, subscriptions: h.subscriptions });
     assert.ok(result.ran >= 2 && result.failed >= 1, JSON.stringify(result));

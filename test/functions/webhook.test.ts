@@ -47,6 +47,8 @@ describe('POST /webhooks/:provider refuses what it must, and enqueues nothing fo
         distribution: { provider: 'distribution', auth: { kind: 'header', header: 'authorization', value: TOKEN }, registry: 'registry.example.com' },
         github: { provider: 'github', auth: { kind: 'hmac-sha256', secret: GITHUB_SECRET } },
       },
+      // Named only: nothing here is ever contacted (no worker runs in these tests).
+      declare: ['ghcr.io', 'mirror.example.com'],
     });
     distribution = await readFile(join(SAMPLES, 'distribution-push-manifest.json'), 'utf8');
     github = await readFile(join(SAMPLES, 'github-package-published.json'), 'utf8');

@@ -27,6 +27,7 @@ describe('the runtime on configured AWS endpoints instead of the embedded ones',
       ...config,
       listen: { host: '127.0.0.1', port: 0 },
       apiKeys: ['aws-mode-key'],
+      registries: { [src.host]: {}, [dst.host]: {} },
       aws: { region: 'us-east-1', rulesTable: aws.tables.rules, tasksTable: aws.tables.tasks, queueUrl: aws.queueUrl, dynamodbEndpoint: aws.dynamodbEndpoint, sqsEndpoint: aws.sqsEndpoint },
     }, {}, silentLogger);
   });

@@ -88,6 +88,9 @@ describe('npm start: the whole system on one machine', () => {
       '    provider: distribution',
       `    registry: "${src.host}"`,
       '    auth: { kind: header, header: authorization, value: { env: RUNTIME_TEST_TOKEN } }',
+      // The destination is declared (issue 8); the source is, as the webhook source's registry.
+      'registries:',
+      `  "${dst.host}": {}`,
       'worker: { shutdownGraceSeconds: 10, visibilityTimeoutSeconds: 60 }',
       'schedules: { sweepSeconds: 5 }',
     ].join('\n'));

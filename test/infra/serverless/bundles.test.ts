@@ -53,6 +53,8 @@ describe('Lambda bundles', () => {
   let aws: LocalAws;
   let outdir: string;
   let env: Record<string, string>;
+  /** Declared (issue 8: only declared registries are contacted), but nothing listens on it. */
+  let registry: string;
 
   const invoke = async (name: LambdaFunction, event: unknown, remainingMs = 30_000): Promise<unknown> => {
     const bundle = join(outdir, name, 'index.mjs');
@@ -68,6 +70,7 @@ describe('Lambda bundles', () => {
     outdir = await mkdtemp(join(tmpdir(), 'crossdock-bundles-'));
     const [local] = await Promise.all([startLocalAws(), buildFunctions({ outdir })]);
     aws = local;
+    registry = `127.0.0.1:${await freePort()}`;
     env = {
       PATH: process.env.PATH ?? '',
       AWS_REGION: TEST_REGION,
@@ -78,6 +81,7 @@ describe('Lambda bundles', () => {
       CROSSDOCK_DYNAMODB_ENDPOINT: aws.dynamodbEndpoint,
       CROSSDOCK_SQS_ENDPOINT: aws.sqsEndpoint,
       CROSSDOCK_API_KEYS: API_KEY,
+      CROSSDOCK_REGISTRIES: JSON.stringify({ [registry]: {} }),
       CROSSDOCK_LOG_LEVEL: 'error',
     };
   });
@@ -94,8 +98,7 @@ describe('Lambda bundles', () => {
   });
 
   it('api → worker: a manual sync is recorded and queued, and the worker hands a failed copy back to the queue', async () => {
-    // Nothing listens on this port: the copy fails with a retryable connection error.
-    const registry = `127.0.0.1:${await freePort()}`;
+    // Nothing listens on the registry's port: the copy fails with a retryable connection error.
     const created = HttpResult.parse(await invoke('api', httpEvent('POST', '/sync', {
       source: `${registry}/app:1.0`,
       destinations: [`${registry}/mirror/app`],
