@@ -27,7 +27,7 @@ async function run(id: string): Promise<string[]> {
 describe('rules over the registry root, one repository by its whole name, and the whole registry', () => {
   before(async () => {
     [src, dst] = await Promise.all([startRegistry({ name: 'scope-src' }), startRegistry({ name: 'scope-dst' })]);
-    h = await startHarness();
+    h = await startHarness({ declare: [src.host, dst.host] });
     pushed['app:v1'] = await pushImage(src, 'app', { tag: 'v1', seed: 'scope-root' });
     pushed['team/api:v1'] = await pushImage(src, 'team/api', { tag: 'v1', seed: 'scope-api-1' });
     pushed['team/api:v2'] = await pushImage(src, 'team/api', { tag: 'v2', seed: 'scope-api-2' });

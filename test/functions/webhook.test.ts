@@ -154,11 +154,14 @@ describe('a webhook naming another registry than its source creates nothing, for
 
   before(async () => {
     const providers = Object.keys(OTHER_REGISTRY_CASES) as Provider[];
+    const others = [...new Set(providers.map((p) => OTHER_REGISTRY_CASES[p].other))];
+    // Every registry B is declared, so only the webhook's own refusal can keep B's pushes out.
     o = await startHarness({
       sources: Object.fromEntries(providers.map((p) => [p, { provider: p, auth: { kind: 'none' }, registry: OTHER_REGISTRY_CASES[p].configured }])),
+      declare: [...others, 'mirror.example.com'],
     });
     // Registry-wide rules on every registry B: a push attributed to B would create a task.
-    for (const other of new Set(providers.map((p) => OTHER_REGISTRY_CASES[p].other))) {
+    for (const other of others) {
       const rule = await o.api('POST', '/rules', { name: `all of ${other}`, source: { registry: other }, destinations: [{ registry: 'mirror.example.com', namespace: 'm' }] });
       assert.equal(rule.status, 201, JSON.stringify(rule.body));
     }
