@@ -52,16 +52,18 @@ describe('copyImage retries what the registry asks it to retry', () => {
     const pushed = await pushImage(src, 'retry/rate-limited', { tag: 'v1' });
     const clock = createFakeClock();
     const engine = engineWith(clock);
-    proxy.addFault({ method: 'GET', path: /\/manifests\//, action: { kind: 'status', status: 429, headers: { 'retry-after': '1' } } });
+    proxy.addFault({ method: 'GET', path: /\/manifests\/sha256:/, action: { kind: 'status', status: 429, headers: { 'retry-after': '1' } } });
     const from = proxy.requests.length;
 
     const result = await engine.copyImage(ref(proxy.host, 'retry/rate-limited', 'v1'), ref(dst.host, 'retry/rate-limited'));
 
     assert.equal(result.status, 'copied');
     assert.deepEqual(clock.sleeps, [1000]);
-    assert.deepEqual(seen(from, /\/manifests\/v1$/).slice(0, 2), [
-      ['GET', '/v2/retry/rate-limited/manifests/v1', 'status'],
-      ['GET', '/v2/retry/rate-limited/manifests/v1', undefined],
+    // The tag is asked by HEAD, the manifest read by the digest the HEAD answered.
+    assert.deepEqual(seen(from, /\/manifests\/(v1|sha256:.*)$/).slice(0, 3), [
+      ['HEAD', '/v2/retry/rate-limited/manifests/v1', undefined],
+      ['GET', `/v2/retry/rate-limited/manifests/${pushed.digest}`, 'status'],
+      ['GET', `/v2/retry/rate-limited/manifests/${pushed.digest}`, undefined],
     ]);
     await assertImageAt(dst, 'retry/rate-limited', 'v1', pushed);
   });
@@ -70,7 +72,7 @@ describe('copyImage retries what the registry asks it to retry', () => {
     const pushed = await pushImage(src, 'retry/unavailable', { tag: 'v1' });
     const clock = createFakeClock();
     const engine = engineWith(clock);
-    proxy.addFault({ method: 'GET', path: /\/manifests\//, times: 2, action: { kind: 'status', status: 503 } });
+    proxy.addFault({ method: 'GET', path: /\/manifests\/sha256:/, times: 2, action: { kind: 'status', status: 503 } });
     const from = proxy.requests.length;
 
     const result = await engine.copyImage(ref(proxy.host, 'retry/unavailable', 'v1'), ref(dst.host, 'retry/unavailable'));
@@ -78,7 +80,7 @@ describe('copyImage retries what the registry asks it to retry', () => {
     assert.equal(result.status, 'copied');
     assert.equal(clock.sleeps.length, 2);
     assert.ok(clock.sleeps.every((ms) => ms >= 0 && ms <= FAST_RETRY.maxDelayMs), `sleeps ${clock.sleeps.join(', ')}`);
-    assert.deepEqual(seen(from, /\/manifests\/v1$/).map(([, , fault]) => fault), ['status', 'status', undefined]);
+    assert.deepEqual(seen(from, new RegExp(`/manifests/${pushed.digest}$`)).map(([, , fault]) => fault), ['status', 'status', undefined]);
     await assertImageAt(dst, 'retry/unavailable', 'v1', pushed);
   });
 
@@ -86,13 +88,13 @@ describe('copyImage retries what the registry asks it to retry', () => {
     await pushImage(src, 'retry/down', { tag: 'v1' });
     const clock = createFakeClock();
     const engine = engineWith(clock);
-    proxy.addFault({ method: 'GET', path: /\/manifests\//, times: Infinity, action: { kind: 'status', status: 503 } });
+    proxy.addFault({ path: /\/manifests\//, times: Infinity, action: { kind: 'status', status: 503 } });
     const from = proxy.requests.length;
 
     await assert.rejects(engine.copyImage(ref(proxy.host, 'retry/down', 'v1'), ref(dst.host, 'retry/down')), (error: Error) => {
       assert.equal((error as { code?: string }).code, 'REGISTRY_UNAVAILABLE');
       assert.equal((error as { retryable?: boolean }).retryable, true);
-      assert.match(error.message, /GET manifest .*retry\/down:v1: registry answered 503/);
+      assert.match(error.message, /HEAD manifest .*retry\/down:v1: registry answered 503/);
       return true;
     });
     assert.equal(seen(from, /\/manifests\//).length, FAST_RETRY.attempts);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { CopyEngine } from '../../../shared/oci/copy.ts';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.ts';
-import { pushImage } from '../../support/images.ts';
+import { getManifest, pushImage, pushIndex, pushReferrer } from '../../support/images.ts';
 import { startRegistries, type TestRegistry } from '../../support/registry.ts';
 import { assertImageAt } from './destination.ts';
 import { closeSuite, createClosers, createEngine, createFakeClock, FAST_RETRY, ref } from './fixtures.ts';
@@ -40,6 +40,70 @@ function engine(): CopyEngine {
   closers.add(() => created.close());
   return created;
 }
+
+/** Manifest requests the source saw from `from` on, as "METHOD reference". */
+function manifestRequests(from: number): string[] {
+  return proxy.requests.slice(from).flatMap((r) => {
+    const match = /\/manifests\/([^/]+)$/.exec(r.path);
+    return match ? [`${r.method} ${match[1]}`] : [];
+  });
+}
+
+describe('copyImage reads the source manifest only when something must be copied', () => {
+  test('an up-to-date image costs the source one HEAD and no manifest GET', async () => {
+    const pushed = await pushImage(src, 'head/single', { tag: 'v1' });
+    await engine().copyImage(ref(proxy.host, 'head/single', 'v1'), ref(dst.host, 'head/single'));
+    const from = proxy.requests.length;
+
+    const result = await engine().copyImage(ref(proxy.host, 'head/single', 'v1'), ref(dst.host, 'head/single'));
+
+    assert.equal(result.status, 'up-to-date');
+    assert.equal(result.digest, pushed.digest);
+    assert.equal(result.mediaType, pushed.mediaType);
+    assert.deepEqual(manifestRequests(from).filter((r) => r.startsWith('GET ')), []);
+    assert.deepEqual(manifestRequests(from).filter((r) => r.endsWith(' v1')), ['HEAD v1']);
+  });
+
+  test('an up-to-date index with referrers looks for the referrers of its children without a source manifest GET', async () => {
+    const index = await pushIndex(src, 'head/index', { tag: 'v1', format: 'oci', platforms: [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }] });
+    const child = index.children[1]!;
+    const signature = await pushReferrer(src, 'head/index', child, 'application/vnd.example.signature');
+    await engine().copyImage(ref(proxy.host, 'head/index', 'v1'), ref(dst.host, 'head/index'));
+    assert.ok(await getManifest(dst, 'head/index', signature.digest), 'the first copy brought the child\'s referrer');
+    const from = proxy.requests.length;
+
+    const result = await engine().copyImage(ref(proxy.host, 'head/index', 'v1'), ref(dst.host, 'head/index'));
+
+    assert.equal(result.status, 'up-to-date');
+    assert.equal(result.referrers.found, 1);
+    // Only the referrers tag-schema index is read (a registry without the referrers API keeps the
+    // list there); the image, its index and its children are not.
+    assert.deepEqual(manifestRequests(from).filter((r) => r.startsWith('GET ') && !r.includes(' sha256-')), []);
+  });
+
+  test('a different image kept at the destination (overwrite off) costs no source manifest GET', async () => {
+    await pushImage(src, 'head/kept', { tag: 'v1', seed: 'source-side' });
+    const other = await pushImage(dst, 'head/kept', { tag: 'v1', seed: 'destination-side' });
+    const from = proxy.requests.length;
+
+    const result = await engine().copyImage(ref(proxy.host, 'head/kept', 'v1'), ref(dst.host, 'head/kept'), { overwrite: false });
+
+    assert.equal(result.status, 'skipped');
+    assert.match(result.reason ?? '', new RegExp(`holds ${other.digest}`));
+    assert.deepEqual(manifestRequests(from).filter((r) => r.startsWith('GET ')), []);
+  });
+
+  test('an image that must be copied is read once, by the digest its HEAD answered', async () => {
+    const pushed = await pushImage(src, 'head/new', { tag: 'v1' });
+    const from = proxy.requests.length;
+
+    const result = await engine().copyImage(ref(proxy.host, 'head/new', 'v1'), ref(dst.host, 'head/new'));
+
+    assert.equal(result.status, 'copied');
+    assert.deepEqual(manifestRequests(from).filter((r) => !r.includes('sha256-')), ['HEAD v1', `GET ${pushed.digest}`]);
+    await assertImageAt(dst, 'head/new', 'v1', pushed);
+  });
+});
 
 describe('copyImage uploads a blob whose cross-repository mount is refused', () => {
   for (const refusal of [
