@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { createLogger } from '../../../shared/log.ts';
 import type { CopyEngine } from '../../../shared/oci/copy.ts';
 const MAX_SOURCE_READS = 3;
 const MAX_MANIFEST_READS = 3;
@@ -23,6 +24,8 @@ const closers = createClosers();
 let src: TestRegistry;
 let dst: TestRegistry;
 let proxy: FaultProxy;
+/** In front of the destination: refuses a cancel, which Distribution does only for a stale location. */
+let dstProxy: FaultProxy;
 
 before(async () => {
   [src, dst] = (await startRegistries(2, { name: 'integrity' })) as [TestRegistry, TestRegistry];
@@ -30,9 +33,14 @@ before(async () => {
   closers.add(() => dst.close());
   proxy = await startFaultProxy(src.url);
   closers.add(() => proxy.close());
+  dstProxy = await startFaultProxy(dst.url);
+  closers.add(() => dstProxy.close());
 });
 
-afterEach(() => proxy.clearFaults());
+afterEach(() => {
+  proxy.clearFaults();
+  dstProxy.clearFaults();
+});
 after(() => closeSuite(closers));
 
 function engineWith(destination: { chunkSize?: number } = {}): CopyEngine {
@@ -92,7 +100,7 @@ describe('a manifest changed in transit fails the copy and tags nothing', () => 
 });
 
 describe('a blob corrupted on every read fails permanently and leaves no upload behind', () => {
-  for (const upload of [{ name: 'monolithic', chunkSize: undefined }, { name: 'chunked', chunkSize: 64 * KiB }]) {
+  for (const upload of [{ name: 'streamed', chunkSize: undefined }, { name: 'chunked', chunkSize: 64 * KiB }]) {
     test(`${upload.name}: DIGEST_MISMATCH after at most ${MAX_SOURCE_READS} reads, nothing in _uploads`, async () => {
       const repo = `tamper/blob-${upload.name}`;
       const pushed = await pushImage(src, repo, { tag: 'v1', layers: 1, layerSize: 256 * KiB });
@@ -128,5 +136,29 @@ describe('a blob corrupted on every read fails permanently and leaves no upload 
     });
     assert.ok(sourceReads(from, new RegExp(`/blobs/${layer.digest}$`)) <= MAX_SOURCE_READS);
     assert.deepEqual(await uploadsLeft(dst, repo), []);
+  });
+});
+
+describe('a refused cancel is reported', () => {
+  test('a DELETE answered 404 BLOB_UPLOAD_INVALID is logged as a refused cancel, with the digest', async () => {
+    const repo = 'tamper/cancel-refused';
+    const pushed = await pushImage(src, repo, { tag: 'v1', layers: 1, layerSize: 256 * KiB });
+    const layer = pushed.blobs[1]!;
+    proxy.addFault({ method: 'GET', path: new RegExp(`/blobs/${layer.digest}$`), times: Infinity, action: { kind: 'corrupt-body', atByte: 200 * KiB } });
+    dstProxy.addFault({ method: 'DELETE', path: /\/blobs\/uploads\//, times: Infinity, action: { kind: 'status', status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"blob upload invalid"}]}' } });
+    const lines: string[] = [];
+    const engine = createEngine({}, { clock: createFakeClock(), retryPolicy: PATIENT_RETRY, logger: createLogger({ level: 'debug', sink: (line) => lines.push(line) }) });
+    closers.add(() => engine.close());
+
+    await assert.rejects(engine.copyImage(ref(proxy.host, repo, 'v1'), ref(dstProxy.host, repo)), { code: 'DIGEST_MISMATCH' });
+
+    const refused = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => l['message'] === 'upload cancel refused');
+    assert.equal(refused.length, dstProxy.requests.filter((r) => r.method === 'DELETE').length);
+    assert.ok(refused.length >= 2, `${refused.length} refused cancels logged`);
+    for (const line of refused) {
+      assert.equal(line['level'], 'warn');
+      assert.equal(line['digest'], layer.digest);
+      assert.match(String(line['error']), /DELETE upload .*registry answered 404 BLOB_UPLOAD_INVALID/);
+    }
   });
 });
