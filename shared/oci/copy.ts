@@ -95,7 +95,10 @@ export class CopyEngine {
       ...(options.onBytes ? { onBytes: options.onBytes } : {}),
     }, logger);
 
-    const found = await headSource(src, source.repository, manifestReference(source), job.call);
+    // The destination tag is known to be absent (the caller listed the tags): the body will be
+    // needed anyway, so one GET (verified against Docker-Content-Digest) replaces HEAD + GET.
+    const listedAbsent = targetTag !== undefined && options.destinationTags !== undefined && !options.destinationTags.has(targetTag);
+    const found = listedAbsent ? sourceImage(await getManifest(src, source.repository, manifestReference(source), job.call)) : await headSource(src, source.repository, manifestReference(source), job.call);
     const sourceDigest = found.digest;
     // A platform filter needs the index itself to compute what the destination gets.
     const original = found.manifest ?? (options.platforms?.length ? await getManifest(src, source.repository, sourceDigest, job.call) : undefined);
@@ -134,7 +137,6 @@ export class CopyEngine {
     const digest = manifest?.digest ?? sourceDigest;
 
     // Destination first: an identical image means nothing to write; a different one may be kept.
-    const listedAbsent = targetTag !== undefined && options.destinationTags !== undefined && !options.destinationTags.has(targetTag);
     const current = listedAbsent ? undefined : await headManifest(dst, destination.repository, targetTag ?? digest, { ...job.call, push: !job.options.dryRun });
     const upToDate = current?.digest === digest;
     if (current && !upToDate && !options.overwrite) {
@@ -198,6 +200,9 @@ async function headSource(client: RegistryClient, repository: string, reference:
     return { digest: head.digest, mediaType: head.mediaType, manifest: head.manifest };
   }
   // Absent by HEAD: the GET says why in the registry's words (404 MANIFEST_UNKNOWN, 401 …).
-  const manifest = head?.manifest ?? (await getManifest(client, repository, head?.digest ?? reference, options));
+  return sourceImage(head?.manifest ?? (await getManifest(client, repository, head?.digest ?? reference, options)));
+}
+
+function sourceImage(manifest: Manifest): SourceImage {
   return { digest: manifest.digest, mediaType: manifest.mediaType, manifest };
 }

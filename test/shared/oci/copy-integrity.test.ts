@@ -75,18 +75,21 @@ function sourceReads(from: number, path: RegExp): number {
 }
 
 describe('a manifest changed in transit fails the copy and tags nothing', () => {
-  for (const by of ['tag', 'digest'] as const) {
+  // 'tag' reads by the digest a HEAD answered; 'listed tag' (destination tags known, this one
+  // absent) reads by tag and checks against Docker-Content-Digest.
+  for (const by of ['tag', 'listed tag', 'digest'] as const) {
     test(`by ${by}: DIGEST_MISMATCH, permanent, after at most ${MAX_MANIFEST_READS} reads`, async () => {
-      const repo = `tamper/manifest-by-${by}`;
+      const repo = `tamper/manifest-by-${by.replace(' ', '-')}`;
       const pushed = await pushImage(src, repo, { tag: 'v1' });
       // One byte inside a layer's mediaType string: the manifest still parses and refers to
       // blobs that exist, so only a digest check can tell.
       const atByte = pushed.bytes.indexOf('layer.v1') + 2;
       proxy.addFault({ method: 'GET', path: /\/manifests\/(v1|sha256:[0-9a-f]{64})$/, times: Infinity, action: { kind: 'corrupt-body', atByte } });
       const from = proxy.requests.length;
-      const source = by === 'tag' ? ref(proxy.host, repo, 'v1') : { ...ref(proxy.host, repo), digest: pushed.digest };
+      const source = by === 'digest' ? { ...ref(proxy.host, repo), digest: pushed.digest } : ref(proxy.host, repo, 'v1');
+      const options = by === 'listed tag' ? { destinationTags: new Set<string>() } : {};
 
-      await assert.rejects(engineWith().copyImage(source, ref(dst.host, repo, 'v1')), (error: Error) => {
+      await assert.rejects(engineWith().copyImage(source, ref(dst.host, repo, 'v1'), options), (error: Error) => {
         assert.equal((error as { code?: string }).code, 'DIGEST_MISMATCH');
         assert.equal((error as { retryable?: boolean }).retryable, false);
         assert.ok(error.message.includes(`expected ${pushed.digest}`), error.message);

@@ -105,6 +105,19 @@ describe('copyImage reads the source manifest only when something must be copied
   });
 });
 
+describe('copyImage with the destination tags already listed', () => {
+  test('a tag known to be absent at the destination costs the source one manifest GET and no HEAD', async () => {
+    const pushed = await pushImage(src, 'head/listed', { tag: 'v1' });
+    const from = proxy.requests.length;
+
+    const result = await engine().copyImage(ref(proxy.host, 'head/listed', 'v1'), ref(dst.host, 'head/listed'), { destinationTags: new Set(['other']) });
+
+    assert.equal(result.status, 'copied');
+    assert.deepEqual(manifestRequests(from).filter((r) => !r.includes('sha256-')), ['GET v1']);
+    await assertImageAt(dst, 'head/listed', 'v1', pushed);
+  });
+});
+
 describe('copyImage uploads a blob whose cross-repository mount is refused', () => {
   for (const refusal of [
     { status: 403, body: '{"errors":[{"code":"DENIED","message":"mount not allowed"}]}' },
