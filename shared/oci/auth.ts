@@ -11,6 +11,7 @@ import { challengeScopes, parseChallenges, type Challenge } from './challenge.ts
 import { EgressRefusedError, egressRefusal, schemeProblem } from './egress-policy.ts';
 import type { RegistryOptions } from './registry-options.ts';
 import { RegistryError, RegistryUnreachableError, isTlsVerificationError } from './registry-error.ts';
+import { parseRetryAfter } from './retry.ts';
 import type { Transport } from './transport.ts';
 
 const TokenResponse = z.looseObject({
@@ -115,7 +116,9 @@ export class Authenticator {
       return challenge ? schemeOf(challenge) : { kind: 'basic' };
     }
     if (res.statusCode >= 500 || res.statusCode === 429) {
-      throw new RegistryError(`ping ${this.#transport.registry}`, res.statusCode);
+      // The ping is retried by the client's retry layer like any request: it waits as told.
+      const retryAfterMs = parseRetryAfter(res.headers['retry-after'], (this.#options.now ?? Date.now)());
+      throw new RegistryError(`ping ${this.#transport.registry}`, res.statusCode, [], '', retryAfterMs);
     }
     // 200, or a registry without a /v2/ ping (some answer 404): start anonymous and learn on 401.
     return { kind: 'none' };

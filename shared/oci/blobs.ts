@@ -40,9 +40,17 @@ export async function openBlob(client: RegistryClient, repository: string, diges
   return res.body;
 }
 
-export type UploadStart =
-  | { kind: 'mounted' }
-  | { kind: 'session'; location: string; minChunkLength: number | undefined };
+/**
+ * An open upload. `location` is the session's CURRENT URL: registries answer every PATCH with a
+ * new one (Distribution keeps the upload's state and offset in it), and a request with a stale
+ * one is refused, a cancel included. The functions below that advance the session update it.
+ */
+export interface UploadSession {
+  location: string;
+  minChunkLength: number | undefined;
+}
+
+export type UploadStart = { kind: 'mounted' } | ({ kind: 'session' } & UploadSession);
 
 /**
  * Opens an upload session. With `mountFrom`, asks the registry to link the blob from another
@@ -85,21 +93,57 @@ export async function putBlob(client: RegistryClient, repository: string, locati
 }
 
 /**
+ * PATCH the whole stream as one request of unstated length (chunked transfer encoding, as Docker
+ * and skopeo push), leaving the upload open for `commitUpload`. A body that ends early still
+ * completes the PATCH: the session stays usable, so it can be cancelled.
+ */
+export async function patchBlob(client: RegistryClient, repository: string, session: UploadSession, body: Readable, options: CallOptions = {}): Promise<void> {
+  const what = `PATCH blob ${client.registry}/${repository}`;
+  const res = await client.send({
+    ...options,
+    method: 'PATCH',
+    path: session.location,
+    headers: { 'content-type': OCTET_STREAM },
+    body,
+    scopes: [pushScope(repository)],
+    expect: [202],
+    what,
+  });
+  await res.body.dump();
+  session.location = locationOf(res.headers.location, res.url, what);
+}
+
+/** Closes an upload whose bytes were all sent: PUT with the digest and no body. */
+export async function commitUpload(client: RegistryClient, repository: string, session: UploadSession, digest: string, options: CallOptions = {}): Promise<void> {
+  const res = await client.send({
+    ...options,
+    method: 'PUT',
+    path: withDigest(session.location, digest),
+    headers: { 'content-type': OCTET_STREAM, 'content-length': '0' },
+    body: Buffer.alloc(0),
+    scopes: [pushScope(repository)],
+    expect: [201],
+    what: `PUT blob ${client.registry}/${repository}@${digest}`,
+  });
+  await res.body.dump();
+}
+
+/**
  * PATCH the stream in chunks of at least `chunkSize` bytes (raised to the registry's
  * `OCI-Chunk-Min-Length`), then PUT the last chunk with the digest. Memory holds one chunk.
+ * `session.location` follows the registry's answers.
  */
 export async function putBlobChunked(
   client: RegistryClient,
   repository: string,
-  start: { location: string; minChunkLength: number | undefined },
+  session: UploadSession,
   digest: string,
   body: Readable,
   chunkSize: number,
   options: CallOptions = {},
 ): Promise<void> {
-  const size = Math.max(chunkSize, start.minChunkLength ?? 0);
+  const size = Math.max(chunkSize, session.minChunkLength ?? 0);
   const what = `PATCH blob ${client.registry}/${repository}@${digest}`;
-  let location = start.location;
   let offset = 0;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -108,7 +152,7 @@ export async function putBlobChunked(
     const res = await client.send({
       ...options,
       method: 'PATCH',
-      path: location,
+      path: session.location,
       headers: { 'content-type': OCTET_STREAM, 'content-length': String(chunk.length), 'content-range': `${offset}-${offset + chunk.length - 1}` },
       body: chunk,
       scopes: [pushScope(repository)],
@@ -116,7 +160,7 @@ export async function putBlobChunked(
       what,
     });
     await res.body.dump();
-    location = locationOf(res.headers.location, res.url, what);
+    session.location = locationOf(res.headers.location, res.url, what);
     offset += chunk.length;
   };
 
@@ -135,7 +179,7 @@ export async function putBlobChunked(
   const res = await client.send({
     ...options,
     method: 'PUT',
-    path: withDigest(location, digest),
+    path: withDigest(session.location, digest),
     headers: { 'content-type': OCTET_STREAM, 'content-length': String(last.length), ...(last.length > 0 ? { 'content-range': `${offset}-${offset + last.length - 1}` } : {}) },
     body: last,
     scopes: [pushScope(repository)],
@@ -145,9 +189,13 @@ export async function putBlobChunked(
   await res.body.dump();
 }
 
-/** Cancels an upload session; failures are ignored by callers (sessions also expire). */
-export async function cancelUpload(client: RegistryClient, repository: string, location: string, options: CallOptions = {}): Promise<void> {
-  const res = await client.send({ ...options, method: 'DELETE', path: location, scopes: [pushScope(repository)], expect: [204, 200, 404], what: `DELETE upload ${client.registry}/${repository}` });
+/**
+ * Cancels an upload session at its current location. Any answer but 2xx is a RegistryError: a
+ * 404 `BLOB_UPLOAD_UNKNOWN` means the session is gone already, a 404 `BLOB_UPLOAD_INVALID`
+ * (Distribution, given a stale location) that it was NOT cancelled and its bytes stay.
+ */
+export async function cancelUpload(client: RegistryClient, repository: string, session: UploadSession, options: CallOptions = {}): Promise<void> {
+  const res = await client.send({ ...options, method: 'DELETE', path: session.location, scopes: [pushScope(repository)], expect: [200, 202, 204], what: `DELETE upload ${client.registry}/${repository}` });
   await res.body.dump();
 }
 

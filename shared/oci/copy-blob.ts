@@ -1,21 +1,30 @@
 /**
  * Copying one blob, the regclient way: HEAD the destination → mount from a repository of the
- * same registry that has it → stream GET into the upload, hashed and counted on the way. The
- * transport never replays a streamed body; the whole blob copy is retried instead. A blob that
- * several concurrent images need in the same repository is uploaded once.
+ * same registry that has it (a refused mount falls back to an upload) → stream GET into the
+ * upload, hashed and counted on the way. The transport never replays a streamed body; the whole
+ * blob copy is retried instead, and a failed upload is cancelled. A blob that several concurrent
+ * images need in the same repository is uploaded once.
  */
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CrossdockError } from '../errors.ts';
+import { CrossdockError, DeadlineExceededError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { cancelUpload, headBlob, openBlob, putBlob, putBlobChunked, startUpload, type UploadStart } from './blobs.ts';
+import { cancelUpload, commitUpload, headBlob, openBlob, patchBlob, putBlobChunked, startUpload, type UploadSession, type UploadStart } from './blobs.ts';
 import { retriedByTransport, type CallOptions, type RegistryClient } from './client.ts';
 import { Limiter } from './limiter.ts';
 import type { Descriptor } from './manifest.ts';
-import { RegistryUnreachableError } from './registry-error.ts';
+import { RegistryError, RegistryUnreachableError } from './registry-error.ts';
 import { retry } from './retry.ts';
-import { VerifyingStream } from './verify-stream.ts';
+import { BlobDigestMismatchError, BlobSizeMismatchError, VerifyingStream } from './verify-stream.ts';
 
 const MAX_HOLDERS = 100_000;
+
+/**
+ * Reads of a source blob whose bytes do not match its descriptor before the copy fails for good:
+ * one bad read may be a broken cache or connection; the same mismatch again will not heal, and
+ * each try costs the whole blob.
+ */
+export const MAX_SOURCE_READS = 3;
 
 export type BlobOutcome = 'copied' | 'skipped' | 'mounted' | 'planned';
 
@@ -82,11 +91,15 @@ export class BlobCopier {
 
   async #copyWithRetry(source: BlobEndpoint, destination: BlobEndpoint, descriptor: Descriptor, options: BlobCopyOptions): Promise<BlobOutcome> {
     const what = `copy blob ${descriptor.digest} ${source.client.registry}/${source.repository} → ${destination.client.registry}/${destination.repository}`;
+    let mismatches = 0;
     return retry(
       what,
       destination.client.retryContext(options),
       () => this.#copyOnce(source, destination, descriptor, options, what),
-      (error) => ({ retryable: error instanceof CrossdockError && error.retryable && !retriedByTransport(error) }),
+      (error) => {
+        if (error instanceof BlobDigestMismatchError || error instanceof BlobSizeMismatchError) return { retryable: ++mismatches < MAX_SOURCE_READS };
+        return { retryable: error instanceof CrossdockError && error.retryable && !retriedByTransport(error) };
+      },
       ({ attempt, delayMs, error }) =>
         this.#logger.warn('blob copy retry', { digest: descriptor.digest, attempt, delay_ms: delayMs, error: (error as Error).message }),
     );
@@ -106,8 +119,8 @@ export class BlobCopier {
     let start: UploadStart | undefined;
     const from = this.#mountSource(source, destination, descriptor.digest);
     if (from !== undefined) {
-      start = await startUpload(dst, dstRepo, { ...call, mount: { digest: descriptor.digest, from } });
-      if (start.kind === 'mounted') {
+      start = await this.#tryMount(dst, dstRepo, descriptor, from, call);
+      if (start?.kind === 'mounted') {
         this.noteHolder(dst.registry, dstRepo, descriptor.digest);
         this.#logger.info('blob mounted', { digest: descriptor.digest, size: descriptor.size, repository: dstRepo, from });
         return 'mounted';
@@ -115,30 +128,13 @@ export class BlobCopier {
     }
     start ??= await startUpload(dst, dstRepo, call);
     if (start.kind === 'mounted') return 'mounted';
-    const session = start;
+    const session: UploadSession = start;
 
     const started = Date.now();
     try {
-      const body = await openBlob(source.client, source.repository, descriptor.digest, call);
-      const verifier = new VerifyingStream(descriptor.digest, descriptor.size, what, options.onBytes);
-      const feeding = pipeline(body, verifier);
-      const chunkSize = dst.options.chunkSize;
-      const upload = chunkSize
-        ? putBlobChunked(dst, dstRepo, session, descriptor.digest, verifier, chunkSize, call)
-        : putBlob(dst, dstRepo, session.location, descriptor.digest, descriptor.size, verifier, call);
-      const [fed, uploaded] = await Promise.allSettled([feeding, upload]);
-      // The source side's failure (digest, size, dropped connection) explains the upload's abort.
-      // A body cut mid-stream comes from undici untranslated: it is a network failure, and the
-      // whole blob copy may be retried.
-      if (fed.status === 'rejected') {
-        if (fed.reason instanceof CrossdockError || call.signal?.aborted) throw fed.reason;
-        throw new RegistryUnreachableError(`${what}: reading the source`, fed.reason);
-      }
-      if (uploaded.status === 'rejected') throw uploaded.reason;
+      await this.#transfer(source, destination, session, descriptor, options.onBytes, call, what);
     } catch (error) {
-      await cancelUpload(dst, dstRepo, session.location, call).catch((cancelError: unknown) =>
-        this.#logger.debug('upload cancel failed', { digest: descriptor.digest, error: (cancelError as Error).message }),
-      );
+      await this.#cancel(dst, dstRepo, session, descriptor.digest, call);
       throw error;
     }
     this.noteHolder(dst.registry, dstRepo, descriptor.digest);
@@ -146,10 +142,76 @@ export class BlobCopier {
     return 'copied';
   }
 
+  /**
+   * Asks for a cross-repository mount. 201 is the blob, 202 an upload session to use; any other
+   * answer (registries refuse mounts for policy, scope or lack of support) falls back to a plain
+   * upload, as go-containerregistry and regclient do.
+   */
+  async #tryMount(dst: RegistryClient, dstRepo: string, descriptor: Descriptor, from: string, call: CallOptions): Promise<UploadStart | undefined> {
+    try {
+      return await startUpload(dst, dstRepo, { ...call, mount: { digest: descriptor.digest, from } });
+    } catch (error) {
+      if (!(error instanceof CrossdockError) || error instanceof DeadlineExceededError || call.signal?.aborted) throw error;
+      this.#logger.info('blob mount refused', { digest: descriptor.digest, repository: dstRepo, from, error: error.message });
+      return undefined;
+    }
+  }
+
+  /** Streams the source blob into the open session, verified on the way, and commits it. */
+  async #transfer(source: BlobEndpoint, destination: BlobEndpoint, session: UploadSession, descriptor: Descriptor, onBytes: ((n: number) => void) | undefined, call: CallOptions, what: string): Promise<void> {
+    const { client: dst, repository: dstRepo } = destination;
+    const body = await openBlob(source.client, source.repository, descriptor.digest, call);
+    const verifier = new VerifyingStream(descriptor.digest, descriptor.size, what, onBytes);
+    const feeding = pipeline(body, verifier);
+    const chunkSize = dst.options.chunkSize;
+    const upload = chunkSize
+      ? putBlobChunked(dst, dstRepo, session, descriptor.digest, verifier, chunkSize, call)
+      : patchBlob(dst, dstRepo, session, Readable.from(endingOnError(verifier)), call);
+    const [fed, uploaded] = await Promise.allSettled([feeding, upload]);
+    // The source side's failure (digest, size, dropped connection) explains the upload's end,
+    // unless the destination gave out first and took the stream with it. A body cut mid-stream
+    // comes from undici untranslated: a network failure, and the whole blob copy may be retried.
+    if (fed.status === 'rejected') {
+      if (fed.reason instanceof CrossdockError || call.signal?.aborted) throw fed.reason;
+      if (uploaded.status === 'rejected' && uploaded.reason instanceof CrossdockError) throw uploaded.reason;
+      throw new RegistryUnreachableError(`${what}: reading the source`, fed.reason);
+    }
+    if (uploaded.status === 'rejected') throw uploaded.reason;
+    if (!chunkSize) await commitUpload(dst, dstRepo, session, descriptor.digest, call);
+  }
+
+  /**
+   * Cancels a failed upload at its current location, so its bytes do not stay on the
+   * destination until the registry purges them (Distribution: after a week).
+   */
+  async #cancel(dst: RegistryClient, dstRepo: string, session: UploadSession, digest: string, call: CallOptions): Promise<void> {
+    try {
+      await cancelUpload(dst, dstRepo, session, call);
+      this.#logger.debug('upload cancelled', { digest, repository: dstRepo });
+    } catch (error) {
+      if (error instanceof RegistryError && error.status === 404 && error.ociCodes.includes('BLOB_UPLOAD_UNKNOWN')) return;
+      this.#logger.warn('upload cancel refused', { digest, repository: dstRepo, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
   /** A repository on the destination registry to mount from: the source itself, or one we filled. */
   #mountSource(source: BlobEndpoint, destination: BlobEndpoint, digest: string): string | undefined {
     if (source.client === destination.client && source.repository !== destination.repository) return source.repository;
     const holder = this.#holders.get(destination.client.registry)?.get(digest);
     return holder !== undefined && holder !== destination.repository ? holder : undefined;
+  }
+}
+
+/**
+ * The verified bytes as an upload body that ENDS when the source fails instead of breaking off:
+ * the PATCH then completes and the registry hands back a session it will cancel (Distribution
+ * refuses to cancel an upload whose request was cut: its location's offset no longer matches).
+ * The verifier holds back the last chunk, so the bytes sent are never a whole blob.
+ */
+async function* endingOnError(verified: Readable): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of verified) yield chunk as Buffer;
+  } catch {
+    // The pipeline feeding `verified` rejects with this failure; the caller reports it from there.
   }
 }

@@ -5,12 +5,13 @@
  */
 import { InvalidInputError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
-import type { CallOptions } from './client.ts';
+import type { CallOptions, RegistryClient } from './client.ts';
 import { BlobCopier } from './copy-blob.ts';
 import { CopyJob, type CopyStats } from './copy-job.ts';
 import { copyReferrers, type ReferrerStats } from './copy-referrers.ts';
 import { formatPlatform, type Manifest } from './manifest.ts';
 import { getManifest, headManifest } from './manifests.ts';
+import { INDEX_MEDIA_TYPES, IMAGE_MEDIA_TYPES, isIndexMediaType } from './media-types.ts';
 import { filterIndex, type PlatformSpec } from './platform-filter.ts';
 import { formatReference, manifestReference, type Reference } from './reference.ts';
 import type { RegistryPool } from './registry-pool.ts';
@@ -94,18 +95,24 @@ export class CopyEngine {
       ...(options.onBytes ? { onBytes: options.onBytes } : {}),
     }, logger);
 
-    const original = await getManifest(src, source.repository, manifestReference(source), job.call);
-    let manifest: Manifest = original;
+    // The destination tag is known to be absent (the caller listed the tags): the body will be
+    // needed anyway, so one GET (verified against Docker-Content-Digest) replaces HEAD + GET.
+    const listedAbsent = targetTag !== undefined && options.destinationTags !== undefined && !options.destinationTags.has(targetTag);
+    const found = listedAbsent ? sourceImage(await getManifest(src, source.repository, manifestReference(source), job.call)) : await headSource(src, source.repository, manifestReference(source), job.call);
+    const sourceDigest = found.digest;
+    // A platform filter needs the index itself to compute what the destination gets.
+    const original = found.manifest ?? (options.platforms?.length ? await getManifest(src, source.repository, sourceDigest, job.call) : undefined);
+    let manifest: Manifest | undefined = original;
     let platforms: CopyResult['platforms'];
     const result = (status: CopyStatus, why: string | undefined, referrers: CopyResult['referrers'] = { found: 0, copied: 0 }): CopyResult => ({
       source: formatReference(source),
       destination: formatReference({ ...destination, ...(targetTag ? { tag: targetTag } : {}) }),
       status,
       ...(why ? { reason: why } : {}),
-      mediaType: manifest.mediaType,
-      sourceDigest: original.digest,
-      digest: manifest.digest,
-      digestPreserved: manifest.digest === original.digest,
+      mediaType: manifest?.mediaType ?? found.mediaType,
+      sourceDigest,
+      digest: manifest?.digest ?? sourceDigest,
+      digestPreserved: (manifest?.digest ?? sourceDigest) === sourceDigest,
       ...(platforms ? { platforms } : {}),
       ...job.stats,
       referrers,
@@ -113,7 +120,7 @@ export class CopyEngine {
     });
 
     let reason: string | undefined;
-    if (options.platforms?.length) {
+    if (options.platforms?.length && original) {
       if (original.kind === 'index') {
         const filtered = filterIndex(original, options.platforms);
         if (filtered.kept.length === 0) {
@@ -127,42 +134,75 @@ export class CopyEngine {
         reason = 'single-platform image: the platform filter applies to multi-platform indexes only';
       }
     }
+    const digest = manifest?.digest ?? sourceDigest;
 
     // Destination first: an identical image means nothing to write; a different one may be kept.
-    const listedAbsent = targetTag !== undefined && options.destinationTags !== undefined && !options.destinationTags.has(targetTag);
-    const current = listedAbsent ? undefined : await headManifest(dst, destination.repository, targetTag ?? manifest.digest, { ...job.call, push: !job.options.dryRun });
-    const upToDate = current?.digest === manifest.digest;
+    const current = listedAbsent ? undefined : await headManifest(dst, destination.repository, targetTag ?? digest, { ...job.call, push: !job.options.dryRun });
+    const upToDate = current?.digest === digest;
     if (current && !upToDate && !options.overwrite) {
-      logger.info('image skipped', { digest: manifest.digest, current: current.digest });
-      return result('skipped', `destination ${targetTag ? `tag ${targetTag}` : 'reference'} holds ${current.digest}, source is ${manifest.digest}, and overwrite is off`);
+      logger.info('image skipped', { digest, current: current.digest });
+      return result('skipped', `destination ${targetTag ? `tag ${targetTag}` : 'reference'} holds ${current.digest}, source is ${digest}, and overwrite is off`);
     }
 
-    if (!upToDate) await job.copyContent(manifest);
-
     const copyReferrersToo = options.referrers ?? true;
+    if (!upToDate) {
+      manifest ??= await getManifest(src, source.repository, sourceDigest, job.call);
+    } else if (copyReferrersToo && manifest === undefined && isIndexMediaType(found.mediaType)) {
+      // The children's referrers are looked for below: the destination holds the same bytes.
+      manifest = await getManifest(dst, destination.repository, digest, job.call);
+    }
+
+    if (!upToDate && manifest) await job.copyContent(manifest);
+
     let referrers: CopyResult['referrers'] = { found: 0, copied: 0 };
     if (copyReferrersToo) {
-      const subjects = [...(manifest.digest === original.digest ? [manifest.digest] : []), ...(manifest.kind === 'index' ? manifest.body.manifests.map((d) => d.digest) : [])];
+      const subjects = [...(digest === sourceDigest ? [digest] : []), ...(manifest?.kind === 'index' ? manifest.body.manifests.map((d) => d.digest) : [])];
       // Referrers name their subject by digest: it exists before them, and the tag comes last.
-      if (!upToDate && targetTag) job.beforeReferrers(() => job.putManifest(manifest, manifest.digest));
+      const subject = manifest;
+      if (!upToDate && targetTag && subject) job.beforeReferrers(() => job.putManifest(subject, subject.digest));
       referrers = await copyReferrers(job, subjects, options.sourceTags);
-      if (manifest.digest !== original.digest) referrers.skipped = `signatures of ${original.digest} do not apply to the filtered index ${manifest.digest}`;
+      if (digest !== sourceDigest) referrers.skipped = `signatures of ${sourceDigest} do not apply to the filtered index ${digest}`;
     }
     if (!upToDate && targetTag !== undefined && options.beforeTagPush && !job.options.dryRun) {
       const veto = await options.beforeTagPush();
       if (veto !== undefined) {
-        logger.info('tag push vetoed', { digest: manifest.digest, reason: veto });
+        logger.info('tag push vetoed', { digest, reason: veto });
         return result('skipped', veto, referrers);
       }
     }
-    if (!upToDate) await job.putManifest(manifest, targetTag ?? manifest.digest);
+    if (!upToDate && manifest) await job.putManifest(manifest, targetTag ?? manifest.digest);
 
     const status: CopyStatus = upToDate ? 'up-to-date' : job.options.dryRun ? 'planned' : 'copied';
-    logger.info('image done', { status, digest: manifest.digest, bytes: job.stats.bytes, manifests: job.stats.manifests, duration_ms: Date.now() - started });
+    logger.info('image done', { status, digest, bytes: job.stats.bytes, manifests: job.stats.manifests, duration_ms: Date.now() - started });
     return result(status, reason, referrers);
   }
 
   async close(): Promise<void> {
     await this.pool.close();
   }
+}
+
+/** The source image as its HEAD tells it; `manifest` only when the HEAD could not say enough. */
+interface SourceImage {
+  digest: string;
+  mediaType: string;
+  manifest: Manifest | undefined;
+}
+
+/**
+ * HEAD first: on Docker Hub every manifest GET counts as a pull, so the body is read only when
+ * something must be copied. It is then read by the digest the HEAD answered, and verified
+ * against it. A registry whose HEAD names no digest or no manifest media type is read at once.
+ */
+async function headSource(client: RegistryClient, repository: string, reference: string, options: CallOptions): Promise<SourceImage> {
+  const head = await headManifest(client, repository, reference, options);
+  if (head?.mediaType !== undefined && (IMAGE_MEDIA_TYPES.has(head.mediaType) || INDEX_MEDIA_TYPES.has(head.mediaType))) {
+    return { digest: head.digest, mediaType: head.mediaType, manifest: head.manifest };
+  }
+  // Absent by HEAD: the GET says why in the registry's words (404 MANIFEST_UNKNOWN, 401 …).
+  return sourceImage(head?.manifest ?? (await getManifest(client, repository, head?.digest ?? reference, options)));
+}
+
+function sourceImage(manifest: Manifest): SourceImage {
+  return { digest: manifest.digest, mediaType: manifest.mediaType, manifest };
 }

@@ -11,9 +11,16 @@ import { pullScope, pushScope } from './scope.ts';
 /** Registries cap manifests at a few MiB (distribution: 4 MiB); more is not a manifest. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Fresh reads of a manifest whose bytes hash wrong before giving up: one bad read may be a
+ * broken cache or connection, the same mismatch again and again is not going to heal.
+ */
+export const MAX_MANIFEST_READS = 3;
+
+/** Permanent: getManifest already read the manifest afresh up to MAX_MANIFEST_READS times. */
 export class ManifestDigestMismatchError extends CrossdockError {
-  constructor(what: string, expected: string, actual: string) {
-    super('DIGEST_MISMATCH', `${what}: manifest bytes hash to ${actual}, expected ${expected}`, { retryable: true });
+  constructor(what: string, expected: string, actual: string, reads: number) {
+    super('DIGEST_MISMATCH', `${what}: manifest bytes hash to ${actual}, expected ${expected} (${reads} ${reads === 1 ? 'read' : 'reads'})`, { retryable: false });
   }
 }
 
@@ -28,17 +35,29 @@ export interface ManifestHead {
   digest: string;
   mediaType: string | undefined;
   size: number | undefined;
+  /** The manifest itself, when the registry's HEAD named no digest and a GET had to tell. */
+  manifest?: Manifest;
 }
 
 export async function getManifest(client: RegistryClient, repository: string, reference: string, options: CallOptions = {}): Promise<Manifest> {
   const what = `GET manifest ${client.registry}/${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
-  // The transport retries statuses; a body that broke or hashed wrong is fetched again here.
-  return retry(what, client.retryContext(options), () => fetchManifest(client, repository, reference, options, what), (error) => ({
-    retryable: error instanceof ManifestDigestMismatchError || error instanceof ManifestReadError,
-  }));
+  // The transport retries statuses; a body that broke or hashed wrong is fetched again here,
+  // a wrong hash only a bounded number of times.
+  let reads = 0;
+  return retry(
+    what,
+    client.retryContext(options),
+    () => {
+      reads++;
+      return fetchManifest(client, repository, reference, options, what, reads);
+    },
+    (error) => ({
+      retryable: (error instanceof ManifestDigestMismatchError && reads < MAX_MANIFEST_READS) || error instanceof ManifestReadError,
+    }),
+  );
 }
 
-async function fetchManifest(client: RegistryClient, repository: string, reference: string, options: CallOptions, what: string): Promise<Manifest> {
+async function fetchManifest(client: RegistryClient, repository: string, reference: string, options: CallOptions, what: string, reads: number): Promise<Manifest> {
   const res = await client.send({
     ...options,
     method: 'GET',
@@ -64,9 +83,13 @@ async function fetchManifest(client: RegistryClient, repository: string, referen
     throw new ManifestReadError(what, error);
   }
   const bytes = Buffer.concat(chunks);
-  const algorithm = isDigest(reference) ? reference.split(':')[0]! : 'sha256';
-  const digest = digestOf(bytes, algorithm);
-  if (isDigest(reference) && digest !== reference) throw new ManifestDigestMismatchError(what, reference, digest);
+  // By digest the reference is what the bytes must hash to; by tag, the registry's own
+  // Docker-Content-Digest (bytes changed on the way would otherwise be copied as a new image).
+  const header = res.headers['docker-content-digest'];
+  const named = typeof header === 'string' && /^sha(256|512):/.test(header) && isDigest(header) ? header : undefined;
+  const expected = isDigest(reference) ? reference : named;
+  const digest = digestOf(bytes, expected ? expected.split(':')[0]! : 'sha256');
+  if (expected !== undefined && digest !== expected) throw new ManifestDigestMismatchError(what, expected, digest, reads);
   const contentType = typeof res.headers['content-type'] === 'string' ? res.headers['content-type'] : undefined;
   return parseManifest(bytes, contentType, digest, what);
 }
@@ -93,7 +116,7 @@ export async function headManifest(client: RegistryClient, repository: string, r
   if (digest === undefined) {
     // Some registries omit Docker-Content-Digest on HEAD: the bytes tell.
     const manifest = await getManifest(client, repository, reference, options);
-    return { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.bytes.length };
+    return { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.bytes.length, manifest };
   }
   return {
     digest,

@@ -7,15 +7,18 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { CrossdockError } from '../errors.ts';
 
+// Both are permanent as the task sees them: the blob copier reads the source afresh a bounded
+// number of times itself (MAX_SOURCE_READS) instead of leaving it to whole-task redeliveries.
+
 export class BlobDigestMismatchError extends CrossdockError {
   constructor(what: string, expected: string, actual: string) {
-    super('DIGEST_MISMATCH', `${what}: bytes hash to ${actual}, expected ${expected}`, { retryable: true });
+    super('DIGEST_MISMATCH', `${what}: bytes hash to ${actual}, expected ${expected}`, { retryable: false });
   }
 }
 
 export class BlobSizeMismatchError extends CrossdockError {
   constructor(what: string, expected: number, actual: number) {
-    super('SIZE_MISMATCH', `${what}: ${actual} bytes received, descriptor says ${expected}`, { retryable: true });
+    super('SIZE_MISMATCH', `${what}: ${actual} bytes received, descriptor says ${expected}`, { retryable: false });
   }
 }
 

@@ -19,6 +19,8 @@ export type Fault = {
   method?: string;
   /** Tested against the request path without its query string. */
   path: RegExp;
+  /** Tested against the query string (without `?`); any query matches when omitted. */
+  query?: RegExp;
   /** How many matching requests the fault applies to; default 1, Infinity for all. */
   times?: number;
   action: FaultAction;
@@ -110,9 +112,13 @@ export async function startFaultProxy(targetUrl: string, options: FaultProxyOpti
   const faults: Array<Fault & { remaining: number }> = [];
   let origin = '';
 
-  const takeFault = (method: string, path: string): FaultAction | undefined => {
+  const takeFault = (method: string, path: string, query: string): FaultAction | undefined => {
     const index = faults.findIndex(
-      (f) => f.remaining > 0 && (f.method === undefined || f.method.toUpperCase() === method) && path.search(f.path) !== -1,
+      (f) =>
+        f.remaining > 0 &&
+        (f.method === undefined || f.method.toUpperCase() === method) &&
+        path.search(f.path) !== -1 &&
+        (f.query === undefined || query.search(f.query) !== -1),
     );
     const fault = faults[index];
     if (!fault) return undefined;
@@ -154,8 +160,8 @@ export async function startFaultProxy(targetUrl: string, options: FaultProxyOpti
   const server = createServer((req, res) => {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
-    const path = url.split('?')[0] ?? url;
-    const action = takeFault(method, path);
+    const [path = url, query = ''] = url.split('?', 2);
+    const action = takeFault(method, path, query);
     proxy.requests.push({ method, path, url, ...(action ? { fault: action.kind } : {}) });
     if (action?.kind === 'status') {
       req.resume();

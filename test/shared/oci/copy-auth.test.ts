@@ -147,7 +147,7 @@ describe('token registry', () => {
     await engine.copyImage(ref(proxy.host, 'refresh/app', 'v1'), ref(proxy.host, 'refresh/copy'));
     const issuedBefore = issuer().issued;
     const challenge = `Bearer realm="${issuer().realm}",service="${issuer().service}",scope="repository:refresh/app:pull",error="invalid_token"`;
-    proxy.addFault({ method: 'GET', path: /^\/v2\/refresh\/app\/manifests\/v2$/, action: { kind: 'status', status: 401, headers: { 'www-authenticate': challenge } } });
+    proxy.addFault({ method: 'HEAD', path: /^\/v2\/refresh\/app\/manifests\/v2$/, action: { kind: 'status', status: 401, headers: { 'www-authenticate': challenge } } });
     const from = proxy.requests.length;
 
     const result = await engine.copyImage(ref(proxy.host, 'refresh/app', 'v2'), ref(proxy.host, 'refresh/copy'));
@@ -157,7 +157,7 @@ describe('token registry', () => {
     assert.deepEqual(issuer().requests.at(-1)?.scopes, ['repository:refresh/app:pull']);
     assert.deepEqual(
       proxy.requests.slice(from).filter((r) => r.path === '/v2/refresh/app/manifests/v2').map((r) => [r.method, r.fault]),
-      [['GET', 'status'], ['GET', undefined]],
+      [['HEAD', 'status'], ['HEAD', undefined]],
     );
   });
 

@@ -52,16 +52,18 @@ describe('copyImage retries what the registry asks it to retry', () => {
     const pushed = await pushImage(src, 'retry/rate-limited', { tag: 'v1' });
     const clock = createFakeClock();
     const engine = engineWith(clock);
-    proxy.addFault({ method: 'GET', path: /\/manifests\//, action: { kind: 'status', status: 429, headers: { 'retry-after': '1' } } });
+    proxy.addFault({ method: 'GET', path: /\/manifests\/sha256:/, action: { kind: 'status', status: 429, headers: { 'retry-after': '1' } } });
     const from = proxy.requests.length;
 
     const result = await engine.copyImage(ref(proxy.host, 'retry/rate-limited', 'v1'), ref(dst.host, 'retry/rate-limited'));
 
     assert.equal(result.status, 'copied');
     assert.deepEqual(clock.sleeps, [1000]);
-    assert.deepEqual(seen(from, /\/manifests\/v1$/).slice(0, 2), [
-      ['GET', '/v2/retry/rate-limited/manifests/v1', 'status'],
-      ['GET', '/v2/retry/rate-limited/manifests/v1', undefined],
+    // The tag is asked by HEAD, the manifest read by the digest the HEAD answered.
+    assert.deepEqual(seen(from, /\/manifests\/(v1|sha256:.*)$/).slice(0, 3), [
+      ['HEAD', '/v2/retry/rate-limited/manifests/v1', undefined],
+      ['GET', `/v2/retry/rate-limited/manifests/${pushed.digest}`, 'status'],
+      ['GET', `/v2/retry/rate-limited/manifests/${pushed.digest}`, undefined],
     ]);
     await assertImageAt(dst, 'retry/rate-limited', 'v1', pushed);
   });
@@ -70,7 +72,7 @@ describe('copyImage retries what the registry asks it to retry', () => {
     const pushed = await pushImage(src, 'retry/unavailable', { tag: 'v1' });
     const clock = createFakeClock();
     const engine = engineWith(clock);
-    proxy.addFault({ method: 'GET', path: /\/manifests\//, times: 2, action: { kind: 'status', status: 503 } });
+    proxy.addFault({ method: 'GET', path: /\/manifests\/sha256:/, times: 2, action: { kind: 'status', status: 503 } });
     const from = proxy.requests.length;
 
     const result = await engine.copyImage(ref(proxy.host, 'retry/unavailable', 'v1'), ref(dst.host, 'retry/unavailable'));
@@ -78,7 +80,7 @@ describe('copyImage retries what the registry asks it to retry', () => {
     assert.equal(result.status, 'copied');
     assert.equal(clock.sleeps.length, 2);
     assert.ok(clock.sleeps.every((ms) => ms >= 0 && ms <= FAST_RETRY.maxDelayMs), `sleeps ${clock.sleeps.join(', ')}`);
-    assert.deepEqual(seen(from, /\/manifests\/v1$/).map(([, , fault]) => fault), ['status', 'status', undefined]);
+    assert.deepEqual(seen(from, new RegExp(`/manifests/${pushed.digest}$`)).map(([, , fault]) => fault), ['status', 'status', undefined]);
     await assertImageAt(dst, 'retry/unavailable', 'v1', pushed);
   });
 
@@ -86,13 +88,13 @@ describe('copyImage retries what the registry asks it to retry', () => {
     await pushImage(src, 'retry/down', { tag: 'v1' });
     const clock = createFakeClock();
     const engine = engineWith(clock);
-    proxy.addFault({ method: 'GET', path: /\/manifests\//, times: Infinity, action: { kind: 'status', status: 503 } });
+    proxy.addFault({ path: /\/manifests\//, times: Infinity, action: { kind: 'status', status: 503 } });
     const from = proxy.requests.length;
 
     await assert.rejects(engine.copyImage(ref(proxy.host, 'retry/down', 'v1'), ref(dst.host, 'retry/down')), (error: Error) => {
       assert.equal((error as { code?: string }).code, 'REGISTRY_UNAVAILABLE');
       assert.equal((error as { retryable?: boolean }).retryable, true);
-      assert.match(error.message, /GET manifest .*retry\/down:v1: registry answered 503/);
+      assert.match(error.message, /HEAD manifest .*retry\/down:v1: registry answered 503/);
       return true;
     });
     assert.equal(seen(from, /\/manifests\//).length, FAST_RETRY.attempts);
@@ -191,20 +193,20 @@ describe('copyImage survives a failing destination', () => {
     await assertImageAt(dst, 'upload/patch-503', 'v1', pushed);
   });
 
-  test('a 500 on a streamed monolithic PUT retries the whole blob copy', async () => {
-    const pushed = await pushImage(src, 'upload/put-500', { tag: 'v1', layers: 1, layerSize: 256 * KiB });
-    const layer = pushed.blobs[1];
-    assert.ok(layer);
+  test('a 500 on a streamed PATCH retries the whole blob copy in a new upload session', async () => {
+    const pushed = await pushImage(src, 'upload/patch-500', { tag: 'v1', layers: 1, layerSize: 256 * KiB });
     const clock = createFakeClock();
     const engine = engineWith(clock);
-    dstProxy.addFault({ method: 'PUT', path: /\/blobs\/uploads\//, action: { kind: 'status', status: 500 } });
+    dstProxy.addFault({ method: 'PATCH', path: /\/blobs\/uploads\//, action: { kind: 'status', status: 500 } });
     const from = dstProxy.requests.length;
 
-    const result = await engine.copyImage(ref(src.host, 'upload/put-500', 'v1'), ref(dstProxy.host, 'upload/put-500'));
+    const result = await engine.copyImage(ref(src.host, 'upload/patch-500', 'v1'), ref(dstProxy.host, 'upload/patch-500'));
 
     assert.equal(result.status, 'copied');
-    assert.deepEqual(dstProxy.requests.slice(from).filter((r) => r.method === 'PUT' && r.path.includes('/blobs/')).map((r) => r.fault), ['status', undefined, undefined]);
-    await assertImageAt(dst, 'upload/put-500', 'v1', pushed);
+    const uploads = dstProxy.requests.slice(from).filter((r) => r.path.includes('/blobs/uploads/'));
+    assert.deepEqual(uploads.filter((r) => r.method === 'PATCH').map((r) => r.fault), ['status', undefined, undefined]);
+    assert.equal(uploads.filter((r) => r.method === 'POST').length, pushed.blobs.length + 1, 'the refused blob opened a second session');
+    await assertImageAt(dst, 'upload/patch-500', 'v1', pushed);
   });
 
   test('a destination that keeps failing the PUT fails the copy with its own error, not the source\'s', async () => {
@@ -222,21 +224,21 @@ describe('copyImage survives a failing destination', () => {
 });
 
 describe('copyImage recovers from what a streamed upload cannot replay', () => {
-  test('a 401 on the streamed blob PUT refreshes the credentials and the blob copy runs again', async () => {
+  test('a 401 on the streamed blob PATCH refreshes the credentials and the blob copy runs again', async () => {
     const pushed = await pushImage(src, 'auth/upload-401', { tag: 'v1' });
     const clock = createFakeClock();
     const engine = createEngine({ [dstProxy.host]: { username: 'mirror', password: 'mirror-pass' } }, { clock, retryPolicy: FAST_RETRY });
     closers.add(() => engine.close());
-    dstProxy.addFault({ method: 'PUT', path: /\/blobs\/uploads\//, action: { kind: 'status', status: 401, headers: { 'www-authenticate': 'Basic realm="registry"' } } });
+    dstProxy.addFault({ method: 'PATCH', path: /\/blobs\/uploads\//, action: { kind: 'status', status: 401, headers: { 'www-authenticate': 'Basic realm="registry"' } } });
     const from = dstProxy.requests.length;
 
     const result = await engine.copyImage(ref(src.host, 'auth/upload-401', 'v1'), ref(dstProxy.host, 'auth/upload-401'));
 
     assert.equal(result.status, 'copied');
     await assertImageAt(dst, 'auth/upload-401', 'v1', pushed);
-    const puts = dstProxy.requests.slice(from).filter((r) => r.method === 'PUT' && r.path.includes('/blobs/uploads/'));
-    assert.equal(puts[0]?.fault, 'status');
-    assert.equal(puts.length, pushed.blobs.length + 1, 'each blob PUT once, the refused one twice');
+    const patches = dstProxy.requests.slice(from).filter((r) => r.method === 'PATCH' && r.path.includes('/blobs/uploads/'));
+    assert.equal(patches[0]?.fault, 'status');
+    assert.equal(patches.length, pushed.blobs.length + 1, 'each blob PATCH once, the refused one twice');
   });
 });
 

@@ -1,3 +1,4 @@
+import type { Logger } from '../../../shared/log.ts';
 import { CopyEngine } from '../../../shared/oci/copy.ts';
 import { parseReference, type Reference } from '../../../shared/oci/reference.ts';
 import { RegistryDirectory, type RegistryOptions } from '../../../shared/oci/registry-options.ts';
@@ -38,6 +39,7 @@ export type EngineOptions = {
   retryPolicy?: RetryPolicy;
   clock?: FakeClock;
   blobConcurrency?: number;
+  logger?: Logger;
 };
 
 /** A CopyEngine over a fresh RegistryPool; close it with engine.close(). */
@@ -49,7 +51,7 @@ export function createEngine(entries: Record<string, RegistryOptions>, options: 
     now: clock.now,
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
   });
-  return new CopyEngine({ pool, ...(options.blobConcurrency ? { blobConcurrency: options.blobConcurrency } : {}) });
+  return new CopyEngine({ pool, ...(options.blobConcurrency ? { blobConcurrency: options.blobConcurrency } : {}), ...(options.logger ? { logger: options.logger } : {}) });
 }
 
 /** `host/repository:tag` as the engine takes it. */
