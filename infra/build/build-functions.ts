@@ -23,6 +23,8 @@ const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:m
 export interface BuildOptions {
   outdir?: string;
   functions?: readonly LambdaFunction[];
+  /** The checkout whose functions/ are built (measure-bundles.ts compares against an older one). */
+  root?: string;
 }
 
 export interface BuiltFunction {
@@ -40,7 +42,7 @@ export async function buildFunctions(options: BuildOptions = {}): Promise<BuiltF
   // One build of several entry points: esbuild parses the shared dependency graph once, and
   // without code splitting each entry still gets a self-contained bundle.
   await build({
-    entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, join(ROOT, 'functions', name, 'handler.ts')])),
+    entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, join(options.root ?? ROOT, 'functions', name, 'handler.ts')])),
     outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
