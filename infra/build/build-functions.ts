@@ -13,6 +13,9 @@ import { build } from 'esbuild';
 export const LAMBDA_FUNCTIONS = ['webhook', 'api', 'worker', 'sweep', 'subscriptions'] as const;
 export type LambdaFunction = (typeof LAMBDA_FUNCTIONS)[number];
 
+/** esbuild's target for the bundles: the Node.js major of serverless.yml's runtime. */
+export const LAMBDA_NODE_TARGET = 'node24';
+
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_OUTDIR = join(ROOT, '.build', 'lambda');
 
@@ -50,7 +53,9 @@ export async function buildFunctions(options: BuildOptions = {}): Promise<BuiltF
     packages: 'bundle',
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    // The Lambda runtime in serverless.yml (nodejs24.x); test/infra/serverless/template.test.ts
+    // keeps the two in step.
+    target: LAMBDA_NODE_TARGET,
     banner: { js: REQUIRE_BANNER },
     minify: true,
     // Read at run time with NODE_OPTIONS=--enable-source-maps (serverless.yml).
