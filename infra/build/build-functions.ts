@@ -8,7 +8,7 @@
 import { rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 export const LAMBDA_FUNCTIONS = ['webhook', 'api', 'worker', 'sweep', 'subscriptions'] as const;
 export type LambdaFunction = (typeof LAMBDA_FUNCTIONS)[number];
@@ -22,6 +22,24 @@ export const DEFAULT_OUTDIR = join(ROOT, '.build', 'lambda');
 // Bundled CommonJS dependencies call require(); an ES module has none, so give it one (the same
 // banner as infra/bin/crossdock.mjs).
 const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+/**
+ * zod's namespace export `z.locales` makes every bundle carry the error messages of all ~50
+ * languages (about a fifth of the webhook bundle, parsed at each cold start). Our messages are
+ * English only: resolve zod's locale index to one that holds `en` alone.
+ */
+const ENGLISH_ZOD_LOCALES: Plugin = {
+  name: 'english-zod-locales',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer)
+      ? { path: join(dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'english-zod-locales' }
+      : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'english-zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
 
 export interface BuildOptions {
   outdir?: string;
@@ -63,6 +81,7 @@ export async function buildFunctions(options: BuildOptions = {}): Promise<BuiltF
     sourcesContent: false,
     legalComments: 'none',
     logLevel: 'error',
+    plugins: [ENGLISH_ZOD_LOCALES],
   });
   return names.map((name) => {
     const file = join(outdir, name, 'index.mjs');
