@@ -5,9 +5,9 @@
  *
  *   node --import tsx infra/build/measure-bundles.ts [--runs 15] [--baseline DIR]
  *
- * `--baseline DIR` also builds DIR's functions/ (another checkout, e.g. an older commit exported
- * with `git archive`) with this checkout's esbuild, and alternates its runs with ours, so that
- * both see the same load on a shared machine. CPU time is reported beside wall time: on a busy
+ * `--baseline DIR` also builds another checkout (e.g. an older commit exported with `git archive`,
+ * node_modules linked in) with that checkout's own infra/build/build-functions.ts, and alternates
+ * its runs with ours, so that both see the same load on a shared machine. CPU time is reported beside wall time: on a busy
  * machine it is the steadier of the two. The environment names loopback endpoints and dummy
  * credentials: nothing is requested, and nothing could leave the machine.
  */
@@ -44,6 +44,8 @@ const ENV = {
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
   AWS_EC2_METADATA_DISABLED: 'true',
+  // This machine's Node may be older than the runtime's; the SDK would warn on every run.
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   // As deployed (serverless.yml): Node reads each bundle's source map when it loads it.
   NODE_OPTIONS: '--enable-source-maps',
   CROSSDOCK_RULES_TABLE: 'rules',
@@ -62,7 +64,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 function sample(built: BuiltFunction, dir: string, into: Samples): void {
   const event = FIRST_EVENT[built.name];
   const args = ['--input-type=module', '-e', IMPORT, built.file, ...(event ? [JSON.stringify(event)] : [])];
-  const [wall, cpu, answer] = JSON.parse(execFileSync(process.execPath, args, { cwd: dir, env: ENV, encoding: 'utf8' })) as [number, number, number];
+  const [wall, cpu, answer] = JSON.parse(execFileSync(process.execPath, args, { cwd: dir, env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as [number, number, number];
   into.wall.push(wall);
   into.cpu.push(cpu);
   into.answer.push(answer);
@@ -82,7 +84,14 @@ const runs = Number(values.runs);
 const outdir = mkdtempSync(join(tmpdir(), 'crossdock-measure-'));
 try {
   const ours = await buildFunctions({ outdir: join(outdir, 'ours') });
-  const theirs = values.baseline ? await buildFunctions({ outdir: join(outdir, 'baseline'), root: values.baseline }) : undefined;
+  let theirs: BuiltFunction[] | undefined;
+  if (values.baseline) {
+    execFileSync(process.execPath, ['--import', 'tsx', join(values.baseline, 'infra', 'build', 'build-functions.ts'), join(outdir, 'baseline')], { cwd: values.baseline, stdio: 'ignore' });
+    theirs = ours.map((b) => {
+      const file = join(outdir, 'baseline', b.name, 'index.mjs');
+      return { name: b.name, file, bytes: statSync(file).size, sourceMapBytes: statSync(`${file}.map`).size };
+    });
+  }
   const functions: Record<string, unknown> = {};
   for (const [i, built] of ours.entries()) {
     const base = theirs?.[i];
