@@ -6,6 +6,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError } from './errors.ts';
+import { RegistryOptions } from './oci/registry-options.ts';
+import { WebhookSource } from './webhooks/webhook-source.ts';
 
 const LogLevel = z.enum(['debug', 'info', 'warn', 'error']);
 
@@ -56,31 +58,112 @@ const JsonText = <T extends z.ZodType>(schema: T) =>
     }
   }).pipe(schema);
 
+/** Comma-separated API keys, as in CROSSDOCK_API_KEYS and the api-keys secret. */
+const KeyList = z.string().transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean));
+
 /**
- * The deployed service's settings (Lambda environment, set by serverless.yml). Secrets may be
- * given directly or, better, as SSM/Secrets Manager references resolved at deploy time.
+ * The settings that are secrets: on Lambda each is read from Secrets Manager (or, for a
+ * throwaway stage, given in the environment); on one machine they come from the config file.
+ */
+export const ServiceSecrets = z.strictObject({
+  apiKeys: z.array(z.string().min(1)).default([]),
+  /** Webhook sources by name. */
+  webhookSources: z.record(z.string(), WebhookSource).default({}),
+  /** `host` or `host/namespace` → how to reach that registry. */
+  registries: z.record(z.string(), RegistryOptions).default({}),
+});
+export type ServiceSecrets = z.infer<typeof ServiceSecrets>;
+export type SecretName = keyof ServiceSecrets;
+
+/** The one typed service configuration every function's wiring (functions/service.ts) takes. */
+export const ServiceConfig = z.strictObject({
+  region: z.string().min(1),
+  rulesTable: z.string().min(1),
+  tasksTable: z.string().min(1),
+  queueUrl: z.string().url(),
+  /** Local endpoints (the embedded runtime, tests); absent on AWS. */
+  dynamodbEndpoint: z.string().url().optional(),
+  sqsEndpoint: z.string().url().optional(),
+  maxReceiveCount: z.number().int().min(1).max(1000),
+  retentionDays: z.number().int().min(1).max(3650),
+  logLevel: LogLevel,
+  ...ServiceSecrets.shape,
+});
+export type ServiceConfig = z.infer<typeof ServiceConfig>;
+
+/** Each secret's text, parsed the same way whether it came from the environment or Secrets Manager. */
+export const SECRET_TEXT = {
+  apiKeys: KeyList,
+  webhookSources: JsonText(ServiceSecrets.shape.webhookSources),
+  registries: JsonText(ServiceSecrets.shape.registries),
+} as const satisfies Record<SecretName, z.ZodType>;
+
+/** Parses one secret's text; every problem is listed, the text itself never. */
+export function parseSecretText<K extends SecretName>(name: K, text: string, where: string): ServiceSecrets[K] {
+  const parsed = SECRET_TEXT[name].safeParse(text);
+  if (!parsed.success) throw new InvalidInputError('ENVIRONMENT_INVALID', parsed.error.issues.map((i) => `${where}${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`));
+  return parsed.data as ServiceSecrets[K];
+}
+
+/**
+ * The deployed service's environment (set by serverless.yml). A secret is given either by the
+ * name of the Secrets Manager secret holding it (`…_SECRET`, read at cold start and again when
+ * the cache expires) or, for a throwaway stage and the tests, as its value.
  */
 export const ServiceEnvironment = z.object({
   AWS_REGION: z.string().min(1).default('us-east-1'),
   CROSSDOCK_RULES_TABLE: z.string().min(1),
   CROSSDOCK_TASKS_TABLE: z.string().min(1),
   CROSSDOCK_QUEUE_URL: z.string().url(),
-  /** Local endpoints (the embedded runtime); absent on AWS. */
+  /** Local endpoints (the embedded runtime, tests); absent on AWS. */
   CROSSDOCK_DYNAMODB_ENDPOINT: z.string().url().optional(),
   CROSSDOCK_SQS_ENDPOINT: z.string().url().optional(),
-  CROSSDOCK_API_KEYS: z.string().default('').transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean)),
+  CROSSDOCK_SECRETSMANAGER_ENDPOINT: z.string().url().optional(),
+  /** Comma-separated API keys. */
+  CROSSDOCK_API_KEYS: z.string().optional(),
   /** `{ name: { provider, auth, registry? } }` as JSON. */
-  CROSSDOCK_WEBHOOK_SOURCES: JsonText(z.record(z.string(), z.unknown())).default({}),
+  CROSSDOCK_WEBHOOK_SOURCES: z.string().optional(),
   /** `{ host or host/namespace: RegistryOptions }` as JSON. */
-  CROSSDOCK_REGISTRIES: JsonText(z.record(z.string(), z.unknown())).default({}),
+  CROSSDOCK_REGISTRIES: z.string().optional(),
+  CROSSDOCK_API_KEYS_SECRET: z.string().min(1).optional(),
+  CROSSDOCK_WEBHOOK_SOURCES_SECRET: z.string().min(1).optional(),
+  CROSSDOCK_REGISTRIES_SECRET: z.string().min(1).optional(),
+  /** How long a secret read from Secrets Manager is used before it is read again (rotation). */
+  CROSSDOCK_SECRETS_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   CROSSDOCK_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).default(5),
   CROSSDOCK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   CROSSDOCK_LOG_LEVEL: LogLevel.default('info'),
 });
 export type ServiceEnvironment = z.infer<typeof ServiceEnvironment>;
 
-export function readServiceEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): ServiceEnvironment {
+/** Which variables carry each secret, by value and by Secrets Manager name. */
+export const SECRET_VARIABLES = {
+  apiKeys: { value: 'CROSSDOCK_API_KEYS', secret: 'CROSSDOCK_API_KEYS_SECRET' },
+  webhookSources: { value: 'CROSSDOCK_WEBHOOK_SOURCES', secret: 'CROSSDOCK_WEBHOOK_SOURCES_SECRET' },
+  registries: { value: 'CROSSDOCK_REGISTRIES', secret: 'CROSSDOCK_REGISTRIES_SECRET' },
+} as const satisfies Record<SecretName, { value: keyof ServiceEnvironment; secret: keyof ServiceEnvironment }>;
+
+export function readServiceEnvironment(env: Readonly<Record<string, string | undefined>>): ServiceEnvironment {
   const parsed = ServiceEnvironment.safeParse(env);
-  if (!parsed.success) throw new InvalidInputError('ENVIRONMENT_INVALID', parsed.error.issues.map((i) => `environment ${i.path.join('.')}: ${i.message}`));
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `environment ${i.path.join('.')}: ${i.message}`);
+  for (const { value, secret } of Object.values(SECRET_VARIABLES)) {
+    if (env[value] !== undefined && env[secret] !== undefined) problems.push(`environment: ${value} and ${secret} are both set; give one`);
+  }
+  if (!parsed.success || problems.length > 0) throw new InvalidInputError('ENVIRONMENT_INVALID', problems);
   return parsed.data;
+}
+
+/** The configuration less its secrets, from the environment. */
+export function serviceSettings(env: ServiceEnvironment): Omit<ServiceConfig, SecretName> {
+  return {
+    region: env.AWS_REGION,
+    rulesTable: env.CROSSDOCK_RULES_TABLE,
+    tasksTable: env.CROSSDOCK_TASKS_TABLE,
+    queueUrl: env.CROSSDOCK_QUEUE_URL,
+    ...(env.CROSSDOCK_DYNAMODB_ENDPOINT ? { dynamodbEndpoint: env.CROSSDOCK_DYNAMODB_ENDPOINT } : {}),
+    ...(env.CROSSDOCK_SQS_ENDPOINT ? { sqsEndpoint: env.CROSSDOCK_SQS_ENDPOINT } : {}),
+    maxReceiveCount: env.CROSSDOCK_MAX_RECEIVE_COUNT,
+    retentionDays: env.CROSSDOCK_RETENTION_DAYS,
+    logLevel: env.CROSSDOCK_LOG_LEVEL,
+  };
 }

@@ -1,9 +1,23 @@
-/** Lambda entry, on a schedule (every minute): run the subscriptions that are due. */
+/**
+ * Lambda entry, on a schedule (every minute): run the subscriptions that are due. The registries
+ * are re-read when their cache expires; the pool is rebuilt only when they changed.
+ */
 import { runDueSubscriptions } from '../../shared/subscriptions/run-due.ts';
-import { createService } from '../service.ts';
+import { rebuildOnChange } from '../config/cached.ts';
+import { loadLambdaConfig } from '../config/lambda-config.ts';
+import { createRegistryParts, type RegistryParts } from '../wiring/registries.ts';
+import { createStores } from '../wiring/stores.ts';
 
-const service = createService();
+const config = loadLambdaConfig(process.env, ['registries', 'webhookSources']);
+const stores = createStores(config.settings, config.logger);
+let parts: RegistryParts | undefined;
+const current = rebuildOnChange(config.secrets, (secrets) => {
+  // One run at a time (reserved concurrency 1): nothing uses the old pool now.
+  void parts?.engine.close();
+  parts = createRegistryParts(secrets, config.logger);
+  return { ...stores, pool: parts.pool };
+});
 
 export async function handler(_event?: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<{ ran: number; failed: number }> {
-  return runDueSubscriptions(service, context ? { deadline: Date.now() + context.getRemainingTimeInMillis() } : {});
+  return runDueSubscriptions(await current(), context ? { deadline: Date.now() + context.getRemainingTimeInMillis() } : {});
 }

@@ -1,12 +1,17 @@
-/** Lambda entry, on a schedule: re-send tasks recorded but never queued (a crash in between). */
+/**
+ * Lambda entry, on a schedule: re-send tasks recorded but never queued (a crash in between).
+ * Builds the task store and queue only: no secret, no registry client, no undici.
+ */
 import { sweepStalePending } from '../../shared/tasks/enqueue.ts';
-import { createService } from '../service.ts';
+import { loadLambdaConfig } from '../config/lambda-config.ts';
+import { createStores } from '../wiring/stores.ts';
 
 /** A task younger than this may still be on its way to the queue. */
 export const SWEEP_AFTER_MS = 60_000;
 
-const service = createService();
+const config = loadLambdaConfig(process.env, []);
+const stores = createStores(config.settings, config.logger);
 
 export async function handler(): Promise<{ resent: number; failed: number }> {
-  return sweepStalePending(service, { olderThanMs: SWEEP_AFTER_MS, limit: 500 });
+  return sweepStalePending(stores, { olderThanMs: SWEEP_AFTER_MS, limit: 500 });
 }

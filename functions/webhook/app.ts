@@ -6,27 +6,22 @@
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { z } from 'zod';
 import type { Logger } from '../../shared/log.ts';
 import { matchRules } from '../../shared/rules/match.ts';
 import type { RuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { enqueueTasks, type EnqueueDeps } from '../../shared/tasks/enqueue.ts';
 import { tasksForPush } from '../../shared/tasks/from-push.ts';
-import { verifyDelivery, WebhookAuth } from '../../shared/webhooks/authenticity.ts';
+import { verifyDelivery } from '../../shared/webhooks/authenticity.ts';
 import type { DeliveryContext } from '../../shared/webhooks/delivery.ts';
 import { parseDelivery } from '../../shared/webhooks/parse.ts';
 import { Provider } from '../../shared/webhooks/push-event.ts';
+import type { WebhookSource } from '../../shared/webhooks/webhook-source.ts';
 import { errorResponse, handleError } from '../http/errors.ts';
 
-export const MAX_WEBHOOK_BODY = 1024 * 1024;
+/** Defined with the service configuration; re-exported for the callers that built apps from here. */
+export type { WebhookSource };
 
-export const WebhookSource = z.strictObject({
-  provider: Provider,
-  auth: WebhookAuth,
-  /** The registry host pushes come from, where the payload does not say it reliably. */
-  registry: z.string().optional(),
-});
-export type WebhookSource = z.infer<typeof WebhookSource>;
+export const MAX_WEBHOOK_BODY = 1024 * 1024;
 
 export interface WebhookAppDeps extends EnqueueDeps {
   /** Sources by name; `/webhooks/:provider` uses the source named like the provider. */

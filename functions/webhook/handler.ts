@@ -1,9 +1,20 @@
-/** Lambda entry: push webhooks behind the HTTP API. */
-import { handle } from 'hono/aws-lambda';
+/**
+ * Lambda entry: push webhooks behind the HTTP API. Builds the stores and queue only: no
+ * registry client, so the bundle carries no undici. The webhook sources are re-read when their
+ * cache expires; the app is rebuilt only when they changed.
+ */
+import { handle, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda';
 import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
-import { createService } from '../service.ts';
+import { rebuildOnChange } from '../config/cached.ts';
+import { loadLambdaConfig } from '../config/lambda-config.ts';
+import { createStores } from '../wiring/stores.ts';
 import { createWebhookApp } from './app.ts';
 
-const service = createService();
+const config = loadLambdaConfig(process.env, ['webhookSources']);
+const stores = createStores(config.settings, config.logger);
+const rules = createRuleLookup(stores.rulesStore);
+const current = rebuildOnChange(config.secrets, (secrets) => handle(createWebhookApp({ ...stores, rules, sources: secrets.webhookSources })));
 
-export const handler = handle(createWebhookApp({ ...service, rules: createRuleLookup(service.rulesStore) }));
+export async function handler(event: LambdaEvent, context?: LambdaContext) {
+  return (await current())(event, context);
+}

@@ -8,10 +8,13 @@
 import { rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 export const LAMBDA_FUNCTIONS = ['webhook', 'api', 'worker', 'sweep', 'subscriptions'] as const;
 export type LambdaFunction = (typeof LAMBDA_FUNCTIONS)[number];
+
+/** esbuild's target for the bundles: the Node.js major of serverless.yml's runtime. */
+export const LAMBDA_NODE_TARGET = 'node24';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_OUTDIR = join(ROOT, '.build', 'lambda');
@@ -20,9 +23,29 @@ export const DEFAULT_OUTDIR = join(ROOT, '.build', 'lambda');
 // banner as infra/bin/crossdock.mjs).
 const REQUIRE_BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
+/**
+ * zod's namespace export `z.locales` makes every bundle carry the error messages of all ~50
+ * languages (about a fifth of the webhook bundle, parsed at each cold start). Our messages are
+ * English only: resolve zod's locale index to one that holds `en` alone.
+ */
+const ENGLISH_ZOD_LOCALES: Plugin = {
+  name: 'english-zod-locales',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer)
+      ? { path: join(dirname(args.importer), '..', 'locales', 'index.js'), namespace: 'english-zod-locales' }
+      : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'english-zod-locales' }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 export interface BuildOptions {
   outdir?: string;
   functions?: readonly LambdaFunction[];
+  /** The checkout whose functions/ are built (measure-bundles.ts compares against an older one). */
+  root?: string;
 }
 
 export interface BuiltFunction {
@@ -40,7 +63,7 @@ export async function buildFunctions(options: BuildOptions = {}): Promise<BuiltF
   // One build of several entry points: esbuild parses the shared dependency graph once, and
   // without code splitting each entry still gets a self-contained bundle.
   await build({
-    entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, join(ROOT, 'functions', name, 'handler.ts')])),
+    entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, join(options.root ?? ROOT, 'functions', name, 'handler.ts')])),
     outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -48,7 +71,9 @@ export async function buildFunctions(options: BuildOptions = {}): Promise<BuiltF
     packages: 'bundle',
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    // The Lambda runtime in serverless.yml (nodejs24.x); test/infra/serverless/template.test.ts
+    // keeps the two in step.
+    target: LAMBDA_NODE_TARGET,
     banner: { js: REQUIRE_BANNER },
     minify: true,
     // Read at run time with NODE_OPTIONS=--enable-source-maps (serverless.yml).
@@ -56,6 +81,7 @@ export async function buildFunctions(options: BuildOptions = {}): Promise<BuiltF
     sourcesContent: false,
     legalComments: 'none',
     logLevel: 'error',
+    plugins: [ENGLISH_ZOD_LOCALES],
   });
   return names.map((name) => {
     const file = join(outdir, name, 'index.mjs');

@@ -8,7 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError } from '../../shared/errors.ts';
-import { Provider } from '../../shared/webhooks/push-event.ts';
+import { RegistryOptions } from '../../shared/oci/registry-options.ts';
+import { WebhookAuth } from '../../shared/webhooks/authenticity.ts';
+import { WebhookSource } from '../../shared/webhooks/webhook-source.ts';
 
 /** A secret: the value itself, or where to read it. */
 export const Secret = z.union([
@@ -18,21 +20,22 @@ export const Secret = z.union([
 ]);
 export type Secret = z.infer<typeof Secret>;
 
-const RegistryEntry = z.strictObject({
-  username: z.string().optional(),
-  password: Secret.optional(),
-  insecure: z.boolean().optional(),
-  ca: z.string().optional(),
-  caFile: z.string().optional(),
-  chunkSize: z.number().int().positive().optional(),
-});
+/**
+ * Fields of the shared schema that hold a secret: in the local file each may also be written as
+ * `{ env }` or `{ file }`. Derived from the shared schemas (shared/config.ts), so a new webhook
+ * auth kind or registry option needs no edit here as long as its secret has one of these names.
+ */
+const SECRET_FIELDS = ['password', 'identityToken', 'secret', 'value'] as const;
 
-const WebhookAuthEntry = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('hmac-sha256'), secret: Secret }),
-  z.strictObject({ kind: z.literal('header'), header: z.string().min(1), value: Secret }),
-  z.strictObject({ kind: z.literal('url-secret'), parameter: z.string().min(1), value: Secret }),
-  z.strictObject({ kind: z.literal('none') }),
-]);
+function withSecretFields<T extends z.ZodObject>(schema: T) {
+  const secretFields = SECRET_FIELDS.filter((field) => field in schema.shape);
+  return schema.extend(Object.fromEntries(secretFields.map((field) => [field, schema.shape[field]!.isOptional() ? Secret.optional() : Secret])));
+}
+
+const RegistryEntry = withSecretFields(RegistryOptions);
+const WebhookSourceEntry = WebhookSource.extend({
+  auth: z.discriminatedUnion('kind', WebhookAuth.options.map((option) => withSecretFields(option)) as unknown as [z.ZodObject, ...z.ZodObject[]]),
+});
 
 export const LocalConfig = z.strictObject({
   listen: z.strictObject({
@@ -50,7 +53,7 @@ export const LocalConfig = z.strictObject({
    */
   registries: z.record(z.string(), RegistryEntry.nullable().transform((entry) => entry ?? {})).default({}),
   /** Webhook sources by name; none given: `distribution` with a token generated into `<dataDir>/webhook-token`. */
-  webhooks: z.record(z.string(), z.strictObject({ provider: Provider, registry: z.string().optional(), auth: WebhookAuthEntry })).default({}),
+  webhooks: z.record(z.string(), WebhookSourceEntry).default({}),
   worker: z.strictObject({
     /** Batches processed at once (each up to `batchSize` tasks). */
     concurrency: z.number().int().min(1).max(64).default(2),
@@ -157,4 +160,13 @@ export async function resolveSecret(secret: Secret, env: Readonly<Record<string,
   } catch (error) {
     throw new InvalidInputError('CONFIG_INVALID', `${what}: cannot read ${secret.file}: ${(error as Error).message}`);
   }
+}
+
+/** A copy of `entry` with each secret field (`{ env }`, `{ file }` or the value) read. */
+export async function resolveSecretFields(entry: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>, what: string): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = { ...entry };
+  for (const field of SECRET_FIELDS) {
+    if (out[field] !== undefined) out[field] = await resolveSecret(Secret.parse(out[field]), env, `${what}.${field}`);
+  }
+  return out;
 }

@@ -12,19 +12,21 @@ import { createApiApp } from '../../functions/api/app.ts';
 import { createService, type Service } from '../../functions/service.ts';
 import { createWebhookApp } from '../../functions/webhook/app.ts';
 import { createSqsHandler } from '../../functions/worker/sqs-handler.ts';
-import { ServiceEnvironment } from '../../shared/config.ts';
+import { ServiceConfig } from '../../shared/config.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
+import type { RegistryOptions } from '../../shared/oci/registry-options.ts';
 import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { runDueSubscriptions } from '../../shared/subscriptions/run-due.ts';
 import { sweepStalePending } from '../../shared/tasks/enqueue.ts';
 import { requeueUnfinished } from '../../shared/tasks/recover.ts';
 import { createWorker } from '../../shared/tasks/worker.ts';
+import type { WebhookSource } from '../../shared/webhooks/webhook-source.ts';
 import { createAwsClients } from '../aws/clients.ts';
 import { startEmbeddedDynamoDb, startEmbeddedSqs, type EmbeddedServer } from '../aws/embedded.ts';
 import { ensureQueues, ensureTables } from '../aws/provision.ts';
 import { RULES_TABLE, TASKS_TABLE, tableName } from '../aws/tables.ts';
-import { resolveSecret, type LocalConfig } from './config.ts';
+import { resolveSecret, resolveSecretFields, type LocalConfig } from './config.ts';
 import { startPoller, type Poller } from './poller.ts';
 import { acquirePidLock } from './pid-lock.ts';
 import { generatedSecret } from './secrets.ts';
@@ -56,15 +58,15 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     // The port first: when it is taken, nothing else has started (no embedded servers, no
     // poller retrying a closed queue), and the start fails with one line.
     listening = await listen(config.listen, (request) => handle(request));
-    const serviceEnv = await serviceEnvironment(config, env, logger, embedded);
-    const service = createService(serviceEnv, logger);
+    const serviceConf = await serviceConfig(config, env, logger, embedded);
+    const service = createService(serviceConf, logger);
     if (!config.aws) await requeueUnfinished(service);
 
-    const sqs = createAwsClients({ region: serviceEnv.AWS_REGION, ...(serviceEnv.CROSSDOCK_SQS_ENDPOINT ? { sqsEndpoint: serviceEnv.CROSSDOCK_SQS_ENDPOINT } : {}) }).sqs;
+    const sqs = createAwsClients({ region: serviceConf.region, ...(serviceConf.sqsEndpoint ? { sqsEndpoint: serviceConf.sqsEndpoint } : {}) }).sqs;
     const worker = createWorker({ store: service.store, engine: service.engine, logger, maxReceiveCount: config.worker.maxReceiveCount });
     const poller: Poller = startPoller({
       sqs,
-      queueUrl: serviceEnv.CROSSDOCK_QUEUE_URL,
+      queueUrl: serviceConf.queueUrl,
       handler: createSqsHandler(worker),
       concurrency: config.worker.concurrency,
       batchSize: config.worker.batchSize,
@@ -92,7 +94,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     subscriptions.unref();
 
     const webhook = createWebhookApp({ ...producer, rules: createRuleLookup(service.rulesStore) });
-    const api = createApiApp({ ...producer, apiKeys: serviceEnv.CROSSDOCK_API_KEYS });
+    const api = createApiApp({ ...producer });
     handle = (request: Request) => {
       const path = new URL(request.url).pathname;
       if (path === '/healthz') return Response.json({ status: 'ok' });
@@ -154,43 +156,34 @@ function closeServer(server: ServerType): Promise<void> {
   });
 }
 
-/** The Lambda functions' environment, built from the local configuration. */
-async function serviceEnvironment(config: LocalConfig, env: Readonly<Record<string, string | undefined>>, logger: Logger, embedded: EmbeddedServer[]): Promise<ServiceEnvironment> {
+/** The service configuration the Lambda functions get, built from the local configuration. */
+async function serviceConfig(config: LocalConfig, env: Readonly<Record<string, string | undefined>>, logger: Logger, embedded: EmbeddedServer[]): Promise<ServiceConfig> {
   const apiKeys = config.apiKeys.length > 0
     ? await Promise.all(config.apiKeys.map((k, i) => resolveSecret(k, env, `apiKeys.${i}`)))
     : [await generatedSecret(config.dataDir, 'api-key').then((s) => (logger.info('api key generated or reused', { file: s.file }), s.value))];
-  const sources: Record<string, unknown> = {};
+  const sources: Record<string, WebhookSource> = {};
   if (Object.keys(config.webhooks).length === 0) {
     const token = await generatedSecret(config.dataDir, 'webhook-token');
     logger.info('webhook token generated or reused', { file: token.file, source: 'distribution', header: 'Authorization: Bearer <token>' });
     sources.distribution = { provider: 'distribution', auth: { kind: 'header', header: 'authorization', value: `Bearer ${token.value}` } };
   }
   for (const [name, source] of Object.entries(config.webhooks)) {
-    const auth = source.auth;
-    const what = `webhooks.${name}.auth`;
-    sources[name] = {
-      provider: source.provider,
-      ...(source.registry ? { registry: source.registry } : {}),
-      auth: auth.kind === 'hmac-sha256' ? { ...auth, secret: await resolveSecret(auth.secret, env, what) }
-        : auth.kind === 'header' || auth.kind === 'url-secret' ? { ...auth, value: await resolveSecret(auth.value, env, what) }
-        : auth,
-    };
+    sources[name] = { ...source, auth: await resolveSecretFields(source.auth, env, `webhooks.${name}.auth`) } as WebhookSource;
   }
-  const registries: Record<string, unknown> = {};
+  const registries: Record<string, RegistryOptions> = {};
   for (const [host, entry] of Object.entries(config.registries)) {
-    const { password, ...rest } = entry;
-    registries[host] = { ...rest, ...(password !== undefined ? { password: await resolveSecret(password, env, `registries.${host}.password`) } : {}) };
+    registries[host] = await resolveSecretFields(entry, env, `registries.${host}`) as RegistryOptions;
   }
 
-  let storage: Record<string, string>;
+  let storage: Pick<ServiceConfig, 'region' | 'rulesTable' | 'tasksTable' | 'queueUrl' | 'dynamodbEndpoint' | 'sqsEndpoint'>;
   if (config.aws) {
     storage = {
-      AWS_REGION: config.aws.region,
-      CROSSDOCK_RULES_TABLE: config.aws.rulesTable,
-      CROSSDOCK_TASKS_TABLE: config.aws.tasksTable,
-      CROSSDOCK_QUEUE_URL: config.aws.queueUrl,
-      ...(config.aws.dynamodbEndpoint ? { CROSSDOCK_DYNAMODB_ENDPOINT: config.aws.dynamodbEndpoint } : {}),
-      ...(config.aws.sqsEndpoint ? { CROSSDOCK_SQS_ENDPOINT: config.aws.sqsEndpoint } : {}),
+      region: config.aws.region,
+      rulesTable: config.aws.rulesTable,
+      tasksTable: config.aws.tasksTable,
+      queueUrl: config.aws.queueUrl,
+      ...(config.aws.dynamodbEndpoint ? { dynamodbEndpoint: config.aws.dynamodbEndpoint } : {}),
+      ...(config.aws.sqsEndpoint ? { sqsEndpoint: config.aws.sqsEndpoint } : {}),
     };
   } else {
     const dynamodb = await startEmbeddedDynamoDb({ dataDir: join(config.dataDir, 'dynamodb') });
@@ -201,21 +194,21 @@ async function serviceEnvironment(config: LocalConfig, env: Readonly<Record<stri
     await ensureTables(clients.dynamodb, PREFIX);
     const { queueUrl } = await ensureQueues(clients.sqs, PREFIX, { visibilityTimeoutSeconds: config.worker.visibilityTimeoutSeconds, maxReceiveCount: config.worker.maxReceiveCount });
     storage = {
-      AWS_REGION: 'us-east-1',
-      CROSSDOCK_RULES_TABLE: tableName(PREFIX, RULES_TABLE),
-      CROSSDOCK_TASKS_TABLE: tableName(PREFIX, TASKS_TABLE),
-      CROSSDOCK_QUEUE_URL: queueUrl,
-      CROSSDOCK_DYNAMODB_ENDPOINT: dynamodb.endpoint,
-      CROSSDOCK_SQS_ENDPOINT: sqs.endpoint,
+      region: 'us-east-1',
+      rulesTable: tableName(PREFIX, RULES_TABLE),
+      tasksTable: tableName(PREFIX, TASKS_TABLE),
+      queueUrl,
+      dynamodbEndpoint: dynamodb.endpoint,
+      sqsEndpoint: sqs.endpoint,
     };
   }
-  return ServiceEnvironment.parse({
+  return ServiceConfig.parse({
     ...storage,
-    CROSSDOCK_API_KEYS: apiKeys.join(','),
-    CROSSDOCK_WEBHOOK_SOURCES: JSON.stringify(sources),
-    CROSSDOCK_REGISTRIES: JSON.stringify(registries),
-    CROSSDOCK_MAX_RECEIVE_COUNT: String(config.worker.maxReceiveCount),
-    CROSSDOCK_RETENTION_DAYS: String(config.retentionDays),
-    CROSSDOCK_LOG_LEVEL: config.log.level,
+    apiKeys,
+    webhookSources: sources,
+    registries,
+    maxReceiveCount: config.worker.maxReceiveCount,
+    retentionDays: config.retentionDays,
+    logLevel: config.log.level,
   });
 }

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,9 +14,11 @@ import { promisify } from 'node:util';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { buildFunctions, type LambdaFunction } from '../../../infra/build/build-functions.ts';
+import { buildFunctions, ROOT, type LambdaFunction } from '../../../infra/build/build-functions.ts';
 import { startLocalAws, TEST_REGION, type LocalAws } from '../../support/aws.ts';
 import { freePort } from '../../support/ports.ts';
+import { startScriptedSecretsManager } from '../../support/secrets-manager.ts';
+import { nodeTarget } from './lambda-runtimes.ts';
 
 const API_KEY = 'bundle-test-key';
 
@@ -56,14 +58,23 @@ describe('Lambda bundles', () => {
   /** Declared (issue 8: only declared registries are contacted), but nothing listens on it. */
   let registry: string;
 
-  const invoke = async (name: LambdaFunction, event: unknown, remainingMs = 30_000): Promise<unknown> => {
+  const run = (name: LambdaFunction, event: unknown, options: { remainingMs?: number; env?: Record<string, string>; nodeArgs?: string[] } = {}) => {
     const bundle = join(outdir, name, 'index.mjs');
-    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', INVOKE, bundle, JSON.stringify(event), String(remainingMs)], {
+    return promisify(execFile)(process.execPath, [...(options.nodeArgs ?? []), '--input-type=module', '-e', INVOKE, bundle, JSON.stringify(event), String(options.remainingMs ?? 30_000)], {
       cwd: join(outdir, name),
-      env,
+      env: { ...env, ...options.env },
       timeout: 30_000,
     });
-    return JSON.parse(stdout);
+  };
+  const invoke = async (name: LambdaFunction, event: unknown, remainingMs = 30_000): Promise<unknown> => JSON.parse((await run(name, event, { remainingMs })).stdout);
+
+  /** The npm packages whose code a bundle holds, from its source map. */
+  const packagesIn = async (name: LambdaFunction): Promise<Set<string>> => {
+    const map = z.looseObject({ sources: z.array(z.string()) }).parse(JSON.parse(await readFile(join(outdir, name, 'index.mjs.map'), 'utf8')));
+    return new Set(map.sources.flatMap((source) => {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source);
+      return match ? [match[1]!] : [];
+    }));
   };
 
   before(async () => {
@@ -138,6 +149,40 @@ describe('Lambda bundles', () => {
     // Connections are refused until the copy's deadline; which of the two ends it depends on timing.
     assert.ok(['DEADLINE_EXCEEDED', 'REGISTRY_UNREACHABLE'].includes(doc.error.code), doc.error.code);
     assert.ok(doc.error.message.includes(`${registry}/app:1.0`), doc.error.message);
+  });
+
+  it('webhook and sweep bundles hold no registry client (undici); the worker bundle does', async () => {
+    for (const name of ['webhook', 'sweep'] as const) assert.equal((await packagesIn(name)).has('undici'), false, `${name} bundles undici`);
+    // The same check finds undici where the registry pool is built.
+    assert.equal((await packagesIn('worker')).has('undici'), true);
+  });
+
+  it('prints no AWS SDK Node-version warning on the Node.js of the deployed runtime', async () => {
+    const runtime = /^\s+runtime:\s*(nodejs\d+\.x)\s*$/m.exec(await readFile(join(ROOT, 'serverless.yml'), 'utf8'))?.[1];
+    assert.ok(runtime, 'serverless.yml names a runtime');
+    // The bundled SDK decides from process.version; give it the runtime's major.
+    const asNode = (major: string) => ['--import', `data:text/javascript,Object.defineProperty(process, 'version', { value: 'v${major}.0.0' })`];
+    const deployed = await run('sweep', {}, { nodeArgs: asNode(nodeTarget(runtime).slice('node'.length)) });
+    assert.deepEqual(JSON.parse(deployed.stdout), { resent: 0, failed: 0 });
+    assert.doesNotMatch(deployed.stderr, /NodeVersionSupportWarning/);
+    // The check sees the warning where the SDK prints it: on the Node.js 20 of the old runtime.
+    const old = await run('sweep', {}, { nodeArgs: asNode('20') });
+    assert.match(old.stderr, /NodeVersionSupportWarning/);
+  });
+
+  it('webhook: reads its sources from Secrets Manager at cold start and accepts a genuine delivery', async () => {
+    const secrets = await startScriptedSecretsManager({
+      'crossdock/test/webhook-sources': JSON.stringify({ distribution: { provider: 'distribution', auth: { kind: 'header', header: 'authorization', value: 'Bearer bundle-token' } } }),
+    });
+    try {
+      const event = httpEvent('POST', '/webhooks/distribution', { events: [] }, { authorization: 'Bearer bundle-token' });
+      const { stdout } = await run('webhook', event, { env: { CROSSDOCK_SECRETSMANAGER_ENDPOINT: secrets.endpoint, CROSSDOCK_WEBHOOK_SOURCES_SECRET: 'crossdock/test/webhook-sources' } });
+      const result = HttpResult.parse(JSON.parse(stdout));
+      assert.equal(result.statusCode, 202, result.body);
+      assert.deepEqual(secrets.requests.map((r) => r.secretId), ['crossdock/test/webhook-sources']);
+    } finally {
+      await secrets.close();
+    }
   });
 
   it('sweep: finds no stale task when every task was queued', async () => {

@@ -12,13 +12,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { buildFunctions, LAMBDA_FUNCTIONS, ROOT, type LambdaFunction } from '../../../infra/build/build-functions.ts';
+import { buildFunctions, LAMBDA_FUNCTIONS, LAMBDA_NODE_TARGET, ROOT, type LambdaFunction } from '../../../infra/build/build-functions.ts';
 import { TABLES, tableName } from '../../../infra/aws/tables.ts';
 import { ServiceEnvironment } from '../../../shared/config.ts';
+import { nodeTarget, runtimeRefusal } from './lambda-runtimes.ts';
 
 const STAGE = 'ci';
 const MAX_ZIP_BYTES = 10 * 1024 * 1024;
-const SERVERLESS = join(ROOT, 'node_modules', 'serverless', 'bin', 'serverless.js');
+const SERVERLESS = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
 
 const Resource = z.looseObject({ Type: z.string(), Properties: z.record(z.string(), z.unknown()).default({}) });
 const Template = z.looseObject({ Resources: z.record(z.string(), Resource) });
@@ -44,10 +45,15 @@ const FunctionProperties = z.looseObject({
 
 const logicalName = (name: LambdaFunction) => `${name[0]!.toUpperCase()}${name.slice(1)}`;
 
-/** `X` for `!GetAtt X.Arn`, `X/index/Y` for `!Join ['/', [!GetAtt X.Arn, index, Y]]`. */
+/**
+ * `X` for `!GetAtt X.Arn`, `X/index/Y` for `!Join ['/', [!GetAtt X.Arn, index, Y]]`, and the ARN
+ * text with `${X}` for each `!Ref X` for `!Join ['', [...]]`.
+ */
 function describeArn(value: unknown): string {
   const getAtt = z.strictObject({ 'Fn::GetAtt': z.tuple([z.string(), z.literal('Arn')]) }).safeParse(value);
   if (getAtt.success) return getAtt.data['Fn::GetAtt'][0];
+  const concat = z.strictObject({ 'Fn::Join': z.tuple([z.literal(''), z.array(z.union([z.string(), z.strictObject({ Ref: z.string() })]))]) }).safeParse(value);
+  if (concat.success) return concat.data['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : `\${${part.Ref}}`)).join('');
   const join = z.strictObject({ 'Fn::Join': z.tuple([z.literal('/'), z.array(z.unknown())]) }).safeParse(value);
   if (join.success) return join.data['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : describeArn(part))).join('/');
   assert.fail(`unexpected IAM resource ${JSON.stringify(value)}`);
@@ -61,6 +67,10 @@ function grants(template: Template, roleId: string): string[] {
     const resources = [statement.Resource].flat().map(describeArn);
     return actions.flatMap((action) => resources.map((arn) => `${action} ${arn}`));
   })).sort();
+}
+
+function describeRef(value: unknown): string {
+  return z.strictObject({ Ref: z.string() }).parse(value).Ref;
 }
 
 function resource(template: Template, id: string, type: string): Record<string, unknown> {
@@ -236,6 +246,8 @@ describe('serverless package (offline)', () => {
 
   it('allows each function only the calls its code makes', () => {
     const logs = (group: string) => [`logs:CreateLogStream ${group}`, `logs:PutLogEvents ${group}`];
+    // Secrets Manager appends a random 6-character suffix to a secret's name in its ARN.
+    const secret = (name: string) => `secretsmanager:GetSecretValue arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:crossdock/${STAGE}/${name}-??????`;
     const expected: Record<LambdaFunction, string[]> = {
       webhook: [
         ...logs('WebhookLogGroup'),
@@ -243,6 +255,7 @@ describe('serverless package (offline)', () => {
         'dynamodb:PutItem TasksTable',
         'dynamodb:UpdateItem TasksTable',
         'sqs:SendMessage TasksQueue',
+        secret('webhook-sources'),
       ],
       api: [
         ...logs('ApiLogGroup'),
@@ -250,23 +263,28 @@ describe('serverless package (offline)', () => {
         'dynamodb:GetItem TasksTable', 'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable', 'dynamodb:Scan TasksTable',
         'dynamodb:Query TasksTable/index/byRule', 'dynamodb:Query TasksTable/index/byStatus', 'dynamodb:Query TasksTable/index/byRepository',
         'sqs:SendMessage TasksQueue',
+        secret('api-keys'), secret('registries'),
       ],
       worker: [
         ...logs('WorkerLogGroup'),
         'dynamodb:GetItem TasksTable', 'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable',
         'sqs:ReceiveMessage TasksQueue', 'sqs:DeleteMessage TasksQueue', 'sqs:GetQueueAttributes TasksQueue',
+        secret('registries'),
       ],
       sweep: [
         ...logs('SweepLogGroup'),
         'dynamodb:Query TasksTable/index/byStatus',
         'dynamodb:UpdateItem TasksTable',
         'sqs:SendMessage TasksQueue',
+        'sqs:SendMessage ScheduledFailuresQueue',
       ],
       subscriptions: [
         ...logs('SubscriptionsLogGroup'),
         'dynamodb:Scan RulesTable', 'dynamodb:PutItem RulesTable',
         'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable',
         'sqs:SendMessage TasksQueue',
+        'sqs:SendMessage ScheduledFailuresQueue',
+        secret('registries'),
       ],
     };
     for (const name of LAMBDA_FUNCTIONS) assert.deepEqual(grants(template, `${logicalName(name)}Role`), expected[name].sort(), `${name} role`);
@@ -286,13 +304,13 @@ describe('serverless package (offline)', () => {
     assert.ok(actions.every((action) => !action.includes('*')), 'no wildcard action');
   });
 
-  it('wires each function to the tables and queue, and to only the secrets it needs, by reference', () => {
-    const secrets: Record<LambdaFunction, string[]> = {
-      webhook: ['CROSSDOCK_WEBHOOK_SOURCES'],
-      api: ['CROSSDOCK_API_KEYS', 'CROSSDOCK_REGISTRIES'],
-      worker: ['CROSSDOCK_REGISTRIES'],
-      sweep: [],
-      subscriptions: ['CROSSDOCK_REGISTRIES'],
+  it('wires each function to the tables and queue, and names only the secrets it needs, never their values', () => {
+    const secrets: Record<LambdaFunction, Record<string, string>> = {
+      webhook: { CROSSDOCK_WEBHOOK_SOURCES_SECRET: 'webhook-sources' },
+      api: { CROSSDOCK_API_KEYS_SECRET: 'api-keys', CROSSDOCK_REGISTRIES_SECRET: 'registries' },
+      worker: { CROSSDOCK_REGISTRIES_SECRET: 'registries' },
+      sweep: {},
+      subscriptions: { CROSSDOCK_REGISTRIES_SECRET: 'registries' },
     };
     const known = new Set([...Object.keys(ServiceEnvironment.shape), 'NODE_OPTIONS']);
     for (const name of LAMBDA_FUNCTIONS) {
@@ -303,29 +321,95 @@ describe('serverless package (offline)', () => {
       assert.deepEqual(variables.CROSSDOCK_QUEUE_URL, { Ref: 'TasksQueue' });
       assert.equal(variables.CROSSDOCK_RETENTION_DAYS, '30', `${name} retention`);
       assert.equal(variables.CROSSDOCK_LOG_LEVEL, 'info', `${name} log level`);
-      const given = ['CROSSDOCK_API_KEYS', 'CROSSDOCK_WEBHOOK_SOURCES', 'CROSSDOCK_REGISTRIES'].filter((key) => key in variables);
-      assert.deepEqual(given, secrets[name], `${name} secrets`);
-      for (const key of given) assert.match(z.string().parse(variables[key]), /^\{\{resolve:secretsmanager:crossdock\/ci\/[a-z-]+:SecretString\}\}$/, `${name} ${key}`);
+      assert.equal(variables.CROSSDOCK_SECRETS_TTL_SECONDS, '300', `${name} secrets cache`);
+      const named = Object.fromEntries(Object.entries(variables).filter(([key]) => key.endsWith('_SECRET')));
+      assert.deepEqual(named, Object.fromEntries(Object.entries(secrets[name]).map(([key, secret]) => [key, `crossdock/${STAGE}/${secret}`])), `${name} secrets`);
+      const values = ['CROSSDOCK_API_KEYS', 'CROSSDOCK_WEBHOOK_SOURCES', 'CROSSDOCK_REGISTRIES'].filter((key) => key in variables);
+      assert.deepEqual(values, [], `${name}: no secret value in the environment`);
     }
   });
 
-  it('alarms as soon as a message sits in the DLQ', () => {
-    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm');
-    assert.equal(alarms.length, 1);
-    const [, alarm] = alarms[0]!;
-    assert.equal(alarm.Namespace, 'AWS/SQS');
-    assert.equal(alarm.MetricName, 'ApproximateNumberOfMessagesVisible');
-    assert.deepEqual(alarm.Dimensions, [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['TasksDeadLetterQueue', 'QueueName'] } }]);
-    assert.equal(alarm.ComparisonOperator, 'GreaterThanThreshold');
-    assert.equal(alarm.Threshold, 0);
-    assert.deepEqual(alarm.AlarmActions, [{ Ref: 'AlarmTopic' }]);
+  it('alarms on failed work, queue age, function errors and throttles, DynamoDB throttles and API 5xx', () => {
+    const alarms = Object.fromEntries(resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([id, alarm]) => {
+      assert.deepEqual(alarm.AlarmActions, [{ Ref: 'AlarmTopic' }], `${id} notifies the alarm topic`);
+      assert.equal(alarm.ComparisonOperator, 'GreaterThanThreshold', id);
+      assert.equal(alarm.TreatMissingData, 'notBreaching', id);
+      if (alarm.Metrics !== undefined) {
+        const metrics = z.array(z.looseObject({ Id: z.string(), Expression: z.string().optional(), MetricStat: z.looseObject({ Metric: z.looseObject({ Namespace: z.string(), MetricName: z.string(), Dimensions: z.unknown() }) }).optional() })).parse(alarm.Metrics);
+        const stats = metrics.flatMap((m) => (m.MetricStat ? [`${m.MetricStat.Metric.Namespace} ${m.MetricStat.Metric.MetricName} ${JSON.stringify(m.MetricStat.Metric.Dimensions)}`] : []));
+        return [id, [...stats, metrics.find((m) => m.Expression)?.Expression, alarm.Threshold]];
+      }
+      return [id, [`${z.string().parse(alarm.Namespace)} ${z.string().parse(alarm.MetricName)} ${JSON.stringify(alarm.Dimensions)}`, alarm.Threshold]];
+    }));
+    const queue = (id: string) => JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id, 'QueueName'] } }]);
+    const table = (id: string) => JSON.stringify([{ Name: 'TableName', Value: { Ref: id } }]);
+    const fn = (name: LambdaFunction) => JSON.stringify([{ Name: 'FunctionName', Value: { Ref: `${logicalName(name)}LambdaFunction` } }]);
+    assert.deepEqual(alarms, {
+      TasksDeadLetterQueueAlarm: [`AWS/SQS ApproximateNumberOfMessagesVisible ${queue('TasksDeadLetterQueue')}`, 0],
+      ScheduledFailuresAlarm: [`AWS/SQS ApproximateNumberOfMessagesVisible ${queue('ScheduledFailuresQueue')}`, 0],
+      TasksQueueAgeAlarm: [`AWS/SQS ApproximateAgeOfOldestMessage ${queue('TasksQueue')}`, 1800],
+      ApiServerErrorsAlarm: [`AWS/ApiGateway 5xx ${JSON.stringify([{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }])}`, 0],
+      ...Object.fromEntries(['Rules', 'Tasks'].map((t) => [`${t}TableThrottlesAlarm`, [
+        `AWS/DynamoDB ReadThrottleEvents ${table(`${t}Table`)}`,
+        `AWS/DynamoDB WriteThrottleEvents ${table(`${t}Table`)}`,
+        'FILL(reads, 0) + FILL(writes, 0)',
+        0,
+      ]])),
+      ...Object.fromEntries(LAMBDA_FUNCTIONS.flatMap((name) => ['Errors', 'Throttles'].map((metric) => [`${logicalName(name)}${metric}Alarm`, [`AWS/Lambda ${metric} ${fn(name)}`, 0]]))),
+    });
+  });
+
+  it('reserves concurrency so a webhook burst cannot starve the worker, nor throttle it below its event source', () => {
+    const reserved = Object.fromEntries(LAMBDA_FUNCTIONS.map((name) => [name, resource(template, `${logicalName(name)}LambdaFunction`, 'AWS::Lambda::Function').ReservedConcurrentExecutions]));
+    assert.deepEqual(reserved, { webhook: 50, api: 10, worker: 10, sweep: 1, subscriptions: 1 });
+    const [[, mapping]] = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping') as [[string, Record<string, unknown>]];
+    const maximum = z.strictObject({ MaximumConcurrency: z.number() }).parse(mapping.ScalingConfig).MaximumConcurrency;
+    // A batch Lambda throttles still counts as a receive: it would walk messages to the DLQ.
+    assert.ok(z.number().parse(reserved.worker) >= maximum, `worker reserved ${reserved.worker} ≥ event source maximum ${maximum}`);
+  });
+
+  it('sends failed scheduled runs to a failure destination instead of retrying them', () => {
+    const configs = Object.fromEntries(resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').map(([, p]) => [describeRef(p.FunctionName), [p.MaximumRetryAttempts, p.DestinationConfig]]));
+    const destination = { OnFailure: { Destination: { 'Fn::GetAtt': ['ScheduledFailuresQueue', 'Arn'] } } };
+    assert.deepEqual(configs, { SweepLambdaFunction: [0, destination], SubscriptionsLambdaFunction: [0, destination] });
+    resource(template, 'ScheduledFailuresQueue', 'AWS::SQS::Queue');
+  });
+
+  it('keeps the tables and queues when the stack is deleted or a resource replaced', () => {
+    for (const id of ['RulesTable', 'TasksTable', 'TasksQueue', 'TasksDeadLetterQueue', 'ScheduledFailuresQueue']) {
+      const found = z.looseObject({ DeletionPolicy: z.string().optional(), UpdateReplacePolicy: z.string().optional() }).parse(template.Resources[id]);
+      assert.deepEqual([found.DeletionPolicy, found.UpdateReplacePolicy], ['Retain', 'Retain'], id);
+    }
+  });
+
+  it('throttles the HTTP API stage and writes its access logs', () => {
+    const stage = resource(template, 'HttpApiStage', 'AWS::ApiGatewayV2::Stage');
+    const settings = z.looseObject({ ThrottlingRateLimit: z.number(), ThrottlingBurstLimit: z.number() }).parse(stage.DefaultRouteSettings);
+    assert.deepEqual([settings.ThrottlingRateLimit, settings.ThrottlingBurstLimit], [200, 400]);
+    const logs = z.strictObject({ DestinationArn: z.unknown(), Format: z.string() }).parse(stage.AccessLogSettings);
+    assert.equal(describeArn(logs.DestinationArn), 'HttpApiLogGroup');
+    for (const field of ['$context.requestId', '$context.status', '$context.routeKey']) assert.ok(logs.Format.includes(field), field);
+  });
+
+  it('passes cfn-lint with no errors (when cfn-lint is installed)', async (t) => {
+    const lint = await promisify(execFile)('cfn-lint', ['--format', 'parseable', join(packageDir, 'cloudformation-template-update-stack.json')], { timeout: 120_000 })
+      .then(() => ({ code: 0, stdout: '' }), (error: NodeJS.ErrnoException & { code?: unknown; stdout?: string }) => ({ code: error.code, stdout: error.stdout ?? '' }));
+    if (lint.code === 'ENOENT') {
+      t.diagnostic('cfn-lint is not installed here; .ci/run installs it');
+      return;
+    }
+    // cfn-lint exits with a bit mask: 2 errors, 4 warnings, 8 informational.
+    const errors = lint.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line));
+    assert.deepEqual(errors, []);
+    assert.equal(typeof lint.code === 'number' ? lint.code & 3 : lint.code, 0, lint.stdout);
   });
 
   it('ships each function as its own zip of bundle and source map, under 10 MB', async () => {
     for (const name of LAMBDA_FUNCTIONS) {
       const fn = FunctionProperties.parse(resource(template, `${logicalName(name)}LambdaFunction`, 'AWS::Lambda::Function'));
       assert.equal(fn.Handler, `.build/lambda/${name}/index.handler`);
-      assert.equal(fn.Runtime, 'nodejs20.x');
+      assert.equal(runtimeRefusal(fn.Runtime, new Date()), undefined, `${name} runtime`);
+      assert.equal(nodeTarget(fn.Runtime), LAMBDA_NODE_TARGET, `${name}: the bundle targets the runtime's Node.js`);
       assert.deepEqual(fn.Architectures, ['arm64']);
       assert.ok(fn.Code.S3Key.endsWith(`/${name}.zip`), fn.Code.S3Key);
       const zip = join(packageDir, `${name}.zip`);
@@ -337,8 +421,9 @@ describe('serverless package (offline)', () => {
 
   it('keeps logs for the configured retention', () => {
     const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
-    assert.deepEqual(groups.map(([id, p]) => [id, p.LogGroupName, p.RetentionInDays]).sort(), LAMBDA_FUNCTIONS.map((name) => [
-      `${logicalName(name)}LogGroup`, `/aws/lambda/crossdock-${STAGE}-${name}`, 30,
-    ]).sort());
+    assert.deepEqual(groups.map(([id, p]) => [id, p.LogGroupName, p.RetentionInDays]).sort(), [
+      ...LAMBDA_FUNCTIONS.map((name) => [`${logicalName(name)}LogGroup`, `/aws/lambda/crossdock-${STAGE}-${name}`, 30]),
+      ['HttpApiLogGroup', `/aws/http-api/crossdock-${STAGE}`, 30],
+    ].sort());
   });
 });

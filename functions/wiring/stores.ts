@@ -1,0 +1,44 @@
+/**
+ * The AWS half of the wiring: DynamoDB and SQS clients, the stores and the queue, built from the
+ * service configuration. No registry client here, so the functions that never talk to a
+ * registry (webhook, sweep) bundle without undici.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { ServiceConfig } from '../../shared/config.ts';
+import type { Logger } from '../../shared/log.ts';
+import type { Queue } from '../../shared/queue/queue.ts';
+import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
+import { DynamoDbRuleStore } from '../../shared/rules/dynamodb-rule-store.ts';
+import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
+import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
+
+export type AwsSettings = Pick<ServiceConfig, 'region' | 'dynamodbEndpoint' | 'sqsEndpoint' | 'rulesTable' | 'tasksTable' | 'queueUrl' | 'retentionDays'>;
+
+export interface Stores {
+  logger: Logger;
+  rulesStore: DynamoDbRuleStore;
+  subscriptions: DynamoDbSubscriptionStore;
+  store: DynamoDbTaskStore;
+  queue: Queue;
+}
+
+/**
+ * Local endpoints get explicit dummy credentials: the SDK's default chain would otherwise look
+ * for real ones (and, on a machine without any, ask the instance metadata service).
+ */
+export function localCredentials(endpoint: string | undefined) {
+  return endpoint === undefined ? {} : { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+}
+
+export function createStores(config: AwsSettings, logger: Logger): Stores {
+  const dynamodb = new DynamoDBClient({ region: config.region, ...localCredentials(config.dynamodbEndpoint) });
+  const sqs = new SQSClient({ region: config.region, ...localCredentials(config.sqsEndpoint) });
+  return {
+    logger,
+    rulesStore: new DynamoDbRuleStore(dynamodb, config.rulesTable),
+    subscriptions: new DynamoDbSubscriptionStore(dynamodb, config.rulesTable),
+    store: new DynamoDbTaskStore({ client: dynamodb, tableName: config.tasksTable, retentionDays: config.retentionDays }),
+    queue: new SqsQueue(sqs, config.queueUrl, logger),
+  };
+}
