@@ -263,13 +263,14 @@ describe('serverless package (offline)', () => {
         'dynamodb:GetItem TasksTable', 'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable', 'dynamodb:Scan TasksTable',
         'dynamodb:Query TasksTable/index/byRule', 'dynamodb:Query TasksTable/index/byStatus', 'dynamodb:Query TasksTable/index/byRepository',
         'sqs:SendMessage TasksQueue',
-        secret('api-keys'), secret('registries'),
+        // The webhook sources' registries are declared registries (issue 8): read for their names.
+        secret('api-keys'), secret('registries'), secret('webhook-sources'),
       ],
       worker: [
         ...logs('WorkerLogGroup'),
         'dynamodb:GetItem TasksTable', 'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable',
         'sqs:ReceiveMessage TasksQueue', 'sqs:DeleteMessage TasksQueue', 'sqs:GetQueueAttributes TasksQueue',
-        secret('registries'),
+        secret('registries'), secret('webhook-sources'),
       ],
       sweep: [
         ...logs('SweepLogGroup'),
@@ -284,7 +285,7 @@ describe('serverless package (offline)', () => {
         'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable',
         'sqs:SendMessage TasksQueue',
         'sqs:SendMessage ScheduledFailuresQueue',
-        secret('registries'),
+        secret('registries'), secret('webhook-sources'),
       ],
     };
     for (const name of LAMBDA_FUNCTIONS) assert.deepEqual(grants(template, `${logicalName(name)}Role`), expected[name].sort(), `${name} role`);
@@ -307,10 +308,10 @@ describe('serverless package (offline)', () => {
   it('wires each function to the tables and queue, and names only the secrets it needs, never their values', () => {
     const secrets: Record<LambdaFunction, Record<string, string>> = {
       webhook: { CROSSDOCK_WEBHOOK_SOURCES_SECRET: 'webhook-sources' },
-      api: { CROSSDOCK_API_KEYS_SECRET: 'api-keys', CROSSDOCK_REGISTRIES_SECRET: 'registries' },
-      worker: { CROSSDOCK_REGISTRIES_SECRET: 'registries' },
+      api: { CROSSDOCK_API_KEYS_SECRET: 'api-keys', CROSSDOCK_REGISTRIES_SECRET: 'registries', CROSSDOCK_WEBHOOK_SOURCES_SECRET: 'webhook-sources' },
+      worker: { CROSSDOCK_REGISTRIES_SECRET: 'registries', CROSSDOCK_WEBHOOK_SOURCES_SECRET: 'webhook-sources' },
       sweep: {},
-      subscriptions: { CROSSDOCK_REGISTRIES_SECRET: 'registries' },
+      subscriptions: { CROSSDOCK_REGISTRIES_SECRET: 'registries', CROSSDOCK_WEBHOOK_SOURCES_SECRET: 'webhook-sources' },
     };
     const known = new Set([...Object.keys(ServiceEnvironment.shape), 'NODE_OPTIONS']);
     for (const name of LAMBDA_FUNCTIONS) {
