@@ -65,19 +65,19 @@ export const OTHER_REGISTRY_CASES: Record<Provider, OtherRegistryCase> = {
   gar: {
     other: GAR_OTHER,
     file: 'gar-insert-message.json',
-    configured: 'us-east1-docker.pkg.dev',
+    configured: 'europe-west4-docker.pkg.dev',
     nameOther: (b) => {
-      b.tag = b.tag.replace('us-east1-docker.pkg.dev', GAR_OTHER);
-      b.digest = b.digest.replace('us-east1-docker.pkg.dev', GAR_OTHER);
+      b.tag = b.tag.replace('europe-west4-docker.pkg.dev', GAR_OTHER);
+      b.digest = b.digest.replace('europe-west4-docker.pkg.dev', GAR_OTHER);
     },
-    reliable: { own: 'us-east1-docker.pkg.dev', nameOwn: () => {} },
+    reliable: { own: 'europe-west4-docker.pkg.dev', nameOwn: () => {} },
   },
   ecr: {
-    other: '123456789012.dkr.ecr.us-west-2.amazonaws.com',
+    other: '210987654321.dkr.ecr.eu-central-1.amazonaws.com',
     file: 'ecr-image-action-push.json',
-    configured: '111122223333.dkr.ecr.us-west-2.amazonaws.com',
-    nameOther: () => {}, // the sample's account is 123456789012
-    reliable: { own: '123456789012.dkr.ecr.us-west-2.amazonaws.com', nameOwn: () => {} },
+    configured: '111122223333.dkr.ecr.eu-central-1.amazonaws.com',
+    nameOther: () => {}, // the fixture's account is 210987654321
+    reliable: { own: '210987654321.dkr.ecr.eu-central-1.amazonaws.com', nameOwn: () => {} },
   },
   azure: {
     other: OTHER,

@@ -31,7 +31,7 @@ describe('a webhook source configured with a registry speaks for that registry o
   });
 
   test('ecr: the same account in another region is another registry', () => {
-    const parsed = parseDelivery('ecr', variant('ecr-image-action-push.json', () => {}), context({ registry: '123456789012.dkr.ecr.eu-west-1.amazonaws.com' }));
+    const parsed = parseDelivery('ecr', variant('ecr-image-action-push.json', () => {}), context({ registry: '210987654321.dkr.ecr.eu-west-1.amazonaws.com' }));
     assert.deepEqual(parsed.events, []);
     assert.equal(parsed.ignoredReasons['other-registry'], 1);
   });
