@@ -5,4 +5,4 @@ import { createSqsHandler } from './sqs-handler.ts';
 
 const service = createService();
 
-export const handler = createSqsHandler(createWorker({ store: service.store, engine: service.engine, logger: service.logger, maxReceiveCount: service.env.CROSSDOCK_MAX_RECEIVE_COUNT }));
+export const handler = createSqsHandler(createWorker({ store: service.store, engine: service.engine, logger: service.logger, queue: service.queue, maxReceiveCount: service.env.CROSSDOCK_MAX_RECEIVE_COUNT }));

@@ -52,7 +52,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     if (!config.aws) await requeueUnfinished(service);
 
     const sqs = createAwsClients({ region: serviceEnv.AWS_REGION, ...(serviceEnv.CROSSDOCK_SQS_ENDPOINT ? { sqsEndpoint: serviceEnv.CROSSDOCK_SQS_ENDPOINT } : {}) }).sqs;
-    const worker = createWorker({ store: service.store, engine: service.engine, logger, maxReceiveCount: config.worker.maxReceiveCount });
+    const worker = createWorker({ store: service.store, engine: service.engine, logger, queue: service.queue, maxReceiveCount: config.worker.maxReceiveCount });
     const poller: Poller = startPoller({
       sqs,
       queueUrl: serviceEnv.CROSSDOCK_QUEUE_URL,
