@@ -5,12 +5,15 @@
  * an index:
  *
  *   pk          `TASK#<id>`
- *   doc         JSON: id, kind, ruleId?, source, destination, options, pushedAt?, createdAt
+ *   doc         JSON: kind, source {tag?, digest?}, destination {tag?}, options, pushedAt?
+ *   src, dst    `registry/repository` of source and destination (projected into byTime)
+ *   ruleId?     (projected into byTime)
  *   status, attempts, generation, updatedAt, enqueuedAt?, startedAt?, finishedAt?, durationMs?,
  *   nextAttemptAt?, deadLettered?, result? (JSON), error? (JSON), expiresAt? (TTL once finished)
  *   listKey     `T#<shard>`, listAt `<createdAt>#<id>`      byTime (every task)
  *   waitKey     `W#<shard>` while PENDING and unclaimed    byWaiting (sparse)
- *   ruleId, src, dst (`registry/repository`)               projected into byTime for its filters
+ * Nothing is stored twice (the id and createdAt live in the keys, the repositories in src/dst,
+ * a preserved digest once): a finished record stays under 1 KB, one write unit per change.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
@@ -28,11 +31,41 @@ export const waitKey = (shard: string): string => `W#${shard}`;
 export const listAt = (task: Pick<Task, 'createdAt' | 'id'>): string => `${task.createdAt}#${task.id}`;
 export const taskKey = (id: string): Item => ({ pk: { S: `TASK#${id}` } });
 
-// Stripping, not strict: the whole task goes in, its immutable part comes out.
-const Doc = z.object(Task.pick({ id: true, kind: true, ruleId: true, source: true, destination: true, options: true, pushedAt: true, createdAt: true }).shape);
+const Doc = z.strictObject({
+  kind: Task.shape.kind,
+  source: z.strictObject({ tag: z.string().optional(), digest: z.string().optional() }),
+  destination: z.strictObject({ tag: z.string().optional() }),
+  options: Task.shape.options,
+  pushedAt: z.string().optional(),
+});
+type Doc = z.infer<typeof Doc>;
+
+/** A result as stored: `digest` left out when it is the source's (digest preserved). */
+const StoredResult = TaskResult.extend({ digest: z.string().optional() });
+
+export function storedResult(result: TaskResult): string {
+  const { digest, ...rest } = result;
+  return JSON.stringify(digest === result.sourceDigest ? rest : result);
+}
+
+function toDoc(task: Task): Doc {
+  return {
+    kind: task.kind,
+    source: { ...(task.source.tag ? { tag: task.source.tag } : {}), ...(task.source.digest ? { digest: task.source.digest } : {}) },
+    destination: task.destination.tag ? { tag: task.destination.tag } : {},
+    options: task.options,
+    ...(task.pushedAt ? { pushedAt: task.pushedAt } : {}),
+  };
+}
+
+/** `registry/repository`: a registry never holds a slash. */
+function splitRepository(value: string | undefined): { registry: string; repository: string } | undefined {
+  const slash = value?.indexOf('/') ?? -1;
+  return value === undefined || slash < 0 ? undefined : { registry: value.slice(0, slash), repository: value.slice(slash + 1) };
+}
 
 export function toItem(task: Task): Item {
-  const doc = Doc.parse(task);
+  const doc = toDoc(task);
   const shard = shardOf(task.id);
   const s = (value: string | undefined): AttributeValue | undefined => (value === undefined ? undefined : { S: value });
   const item: Record<string, AttributeValue | undefined> = {
@@ -66,11 +99,23 @@ export function fromItem(item: Item): Task {
   const where = item.pk?.S ?? '?';
   const str = (name: string) => item[name]?.S;
   const num = (name: string) => (item[name]?.N === undefined ? undefined : Number(item[name]!.N));
-  const parts = z.strictObject({ doc: Json(Doc), result: Json(TaskResult).optional(), error: Json(TaskError).optional() })
+  const parts = z.strictObject({ doc: Json(Doc), result: Json(StoredResult).optional(), error: Json(TaskError).optional() })
     .safeParse({ doc: str('doc'), ...(str('result') ? { result: str('result') } : {}), ...(str('error') ? { error: str('error') } : {}) });
   if (!parts.success) throw invalid(where, parts.error);
+  const { doc, result } = parts.data;
+  const id = where.slice('TASK#'.length);
+  const createdAt = str('listAt')?.split('#')[0];
+  const source = splitRepository(str('src'));
+  const destination = splitRepository(str('dst'));
   const task = Task.safeParse({
-    ...parts.data.doc,
+    id,
+    kind: doc.kind,
+    ...optional('ruleId', str('ruleId')),
+    source: source && { ...source, ...doc.source },
+    destination: destination && { ...destination, ...doc.destination },
+    options: doc.options,
+    ...optional('pushedAt', doc.pushedAt),
+    createdAt,
     status: TaskStatus.safeParse(str('status')).data,
     attempts: num('attempts'),
     generation: num('generation') ?? 0,
@@ -81,7 +126,7 @@ export function fromItem(item: Item): Task {
     ...optional('durationMs', num('durationMs')),
     ...optional('nextAttemptAt', str('nextAttemptAt')),
     ...(item.deadLettered?.BOOL ? { deadLettered: true } : {}),
-    ...optional('result', parts.data.result),
+    ...optional('result', result && { ...result, digest: result.digest ?? result.sourceDigest }),
     ...optional('error', parts.data.error),
   });
   if (!task.success) throw invalid(where, task.error);

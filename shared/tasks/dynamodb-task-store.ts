@@ -24,7 +24,7 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { CrossdockError } from '../errors.ts';
-import { fromItem, SHARD_NAMES, shardOf, taskKey, toItem, waitKey, type Item } from './dynamodb-task-item.ts';
+import { fromItem, SHARD_NAMES, shardOf, storedResult, taskKey, toItem, waitKey, type Item } from './dynamodb-task-item.ts';
 import { listTasks, type ListSource } from './dynamodb-task-list.ts';
 import type { Task, TaskError } from './task.ts';
 import { TaskConflictError, TaskNotFoundError, type Claim, type Outcome, type TaskFilter, type TaskPage, type TaskStore } from './task-store.ts';
@@ -110,7 +110,7 @@ export class DynamoDbTaskStore implements TaskStore {
     }
     if (outcome.result) {
       set.push('#result = :result');
-      values[':result'] = { S: JSON.stringify(outcome.result) };
+      values[':result'] = { S: storedResult(outcome.result) };
     } else remove.push('#result');
     if (outcome.error) {
       set.push('#error = :error');
