@@ -26,6 +26,6 @@ export function createApiApp(deps: ApiAppDeps) {
   app.route('/rules', rulesRoutes(deps));
   app.route('/sync', syncRoutes(deps));
   app.route('/subscriptions', subscriptionsRoutes(deps));
-  app.route('/tasks', tasksRoutes(deps.store));
+  app.route('/tasks', tasksRoutes(deps));
   return app;
 }

@@ -1,37 +1,90 @@
-/** `/tasks`: the replication records, filtered by rule, status, source repository and time. */
+/**
+ * `/tasks`: the replication records, newest first, filtered by rule, status, source and/or
+ * destination repository (with or without its registry) and time; `POST /tasks/:id/retry` runs a
+ * finished task again. A list answer says what its filters matched.
+ */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { rerunTask, type EnqueueDeps } from '../../shared/tasks/enqueue.ts';
 import { TaskStatus } from '../../shared/tasks/task.ts';
-import { TaskNotFoundError, type TaskStore } from '../../shared/tasks/task-store.ts';
+import { TaskNotFoundError, type RepositoryMatch, type TaskFilter } from '../../shared/tasks/task-store.ts';
 import { readQuery } from '../http/body.ts';
+
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const REPOSITORY = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+
+/**
+ * `registry/repository` or a repository alone: as in Docker's reference grammar, a first
+ * component with a dot or a port, or `localhost`, is a registry.
+ */
+const Repository = z.string().min(1).transform((value, ctx): RepositoryMatch => {
+  const slash = value.indexOf('/');
+  const head = slash < 0 ? '' : value.slice(0, slash);
+  const hasRegistry = head.includes('.') || head.includes(':') || head === 'localhost';
+  const repository = hasRegistry ? value.slice(slash + 1) : value;
+  if (!REPOSITORY.test(repository)) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(repository)} is not a repository name (lowercase path components)` });
+    return z.NEVER;
+  }
+  return hasRegistry ? { registry: head, repository } : { repository };
+});
 
 const ListQuery = z.strictObject({
   rule: z.string().min(1).optional(),
   status: TaskStatus.optional(),
-  repository: z.string().min(1).optional(),
+  /** Source or destination. */
+  repository: Repository.optional(),
+  source: Repository.optional(),
+  destination: Repository.optional(),
   since: z.string().datetime({ offset: true }).optional(),
   until: z.string().datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().min(1).optional(),
 });
 
-export function tasksRoutes(store: TaskStore) {
+const TaskId = z.string().regex(/^[0-9a-f]{32}$/);
+
+const described = (match: RepositoryMatch, side: string) => ({ registry: match.registry ?? 'any', repository: match.repository, matched: side });
+
+
+export function tasksRoutes(deps: EnqueueDeps) {
+  const { store } = deps;
   return new Hono()
     .get('/', async (c) => {
       const q = readQuery(c, ListQuery);
       const iso = (t: string | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
       const since = iso(q.since);
       const until = iso(q.until);
-      const page = await store.list(
-        { ...(q.rule ? { ruleId: q.rule } : {}), ...(q.status ? { status: q.status } : {}), ...(q.repository ? { repository: q.repository } : {}), ...(since ? { since } : {}), ...(until ? { until } : {}) },
-        q.limit,
-        q.cursor,
-      );
-      return c.json(page);
+      const filter: TaskFilter = {
+        ...(q.rule ? { ruleId: q.rule } : {}),
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.repository ? { repository: q.repository } : {}),
+        ...(q.source ? { source: q.source } : {}),
+        ...(q.destination ? { destination: q.destination } : {}),
+        ...(since ? { since } : {}),
+        ...(until ? { until } : {}),
+      };
+      const page = await store.list(filter, q.limit, q.cursor);
+      const filters = {
+        ...(q.rule ? { rule: q.rule } : {}),
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.repository ? { repository: described(q.repository, 'source or destination') } : {}),
+        ...(q.source ? { source: described(q.source, 'source') } : {}),
+        ...(q.destination ? { destination: described(q.destination, 'destination') } : {}),
+        ...(since ? { since } : {}),
+        ...(until ? { until } : {}),
+      };
+      return c.json({ ...page, filters, order: 'newest first' });
     })
     .get('/:id', async (c) => {
       const task = await store.get(c.req.param('id'));
       if (!task) throw new TaskNotFoundError(c.req.param('id'));
       return c.json(task);
+    })
+    .post('/:id/retry', async (c) => {
+      const id = c.req.param('id');
+      if (!TaskId.safeParse(id).success) throw new TaskNotFoundError(id);
+      const { task } = await rerunTask(deps, id);
+      return c.json(task, 202);
     });
 }

@@ -1,6 +1,7 @@
 /**
- * Lambda entry, on a schedule: re-send tasks recorded but never queued (a crash in between).
- * Builds the task store and queue only: no secret, no registry client, no undici.
+ * Lambda entry, on a schedule: re-send PENDING tasks that no worker claimed and whose message was
+ * never sent (a crash in between) or is older than the queue keeps messages. Builds the task
+ * store and queue only: no secret, no registry client, no undici.
  */
 import { sweepStalePending } from '../../shared/tasks/enqueue.ts';
 import { loadLambdaConfig } from '../config/lambda-config.ts';
@@ -13,5 +14,5 @@ const config = loadLambdaConfig(process.env, []);
 const stores = createStores(config.settings, config.logger);
 
 export async function handler(): Promise<{ resent: number; failed: number }> {
-  return sweepStalePending(stores, { olderThanMs: SWEEP_AFTER_MS, limit: 500 });
+  return sweepStalePending(stores, { olderThanMs: SWEEP_AFTER_MS });
 }

@@ -17,7 +17,7 @@ const current = rebuildOnChange(config.secrets, (secrets) => {
   // Invocations run one at a time in an execution environment: nothing uses the old pool now.
   void parts?.engine.close();
   parts = createRegistryParts(secrets, config.logger);
-  return createSqsHandler(createWorker({ store: stores.store, engine: parts.engine, logger: config.logger, maxReceiveCount: config.settings.maxReceiveCount }));
+  return createSqsHandler(createWorker({ store: stores.store, engine: parts.engine, logger: config.logger, queue: stores.queue, maxReceiveCount: config.settings.maxReceiveCount }));
 });
 
 export async function handler(event: unknown, context: LambdaContext) {

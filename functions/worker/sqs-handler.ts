@@ -9,6 +9,7 @@ import type { createWorker } from '../../shared/tasks/worker.ts';
 export const SqsEvent = z.looseObject({
   Records: z.array(z.looseObject({
     messageId: z.string(),
+    receiptHandle: z.string().optional(),
     body: z.string(),
     attributes: z.looseObject({ ApproximateReceiveCount: z.coerce.number().int().min(1) }),
   })),
@@ -27,7 +28,7 @@ export function createSqsHandler(worker: ReturnType<typeof createWorker>) {
   return async function handleSqsEvent(event: unknown, context: LambdaContext, signal?: AbortSignal): Promise<SqsBatchResponse> {
     const parsed = SqsEvent.parse(event);
     const failed = await worker(
-      parsed.Records.map((r) => ({ messageId: r.messageId, body: r.body, receiveCount: r.attributes.ApproximateReceiveCount })),
+      parsed.Records.map((r) => ({ messageId: r.messageId, body: r.body, receiveCount: r.attributes.ApproximateReceiveCount, ...(r.receiptHandle ? { receiptHandle: r.receiptHandle } : {}) })),
       { deadline: Date.now() + context.getRemainingTimeInMillis(), ...(signal ? { signal } : {}) },
     );
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };

@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CrossdockError } from '../../shared/errors.ts';
-import { TABLES, tableName, type TableDefinition } from './tables.ts';
+import { projectionOf, TABLES, tableName, type TableDefinition } from './tables.ts';
 
 export interface ProvisionedTable {
   name: string;
@@ -46,8 +46,11 @@ export interface ProvisionedQueues {
 }
 
 export const DEFAULT_ACTIVE_TIMEOUT_MS = 120_000;
-// The DLQ keeps failed messages as long as SQS allows (14 days) for inspection and redrive.
-const DLQ_RETENTION_SECONDS = 1_209_600;
+/**
+ * Both queues keep messages as long as SQS allows (14 days): the DLQ for inspection and redrive,
+ * the task queue so that a backlog outlives a long outage (the sweep re-sends what expires).
+ */
+export const MESSAGE_RETENTION_SECONDS = 1_209_600;
 
 export async function ensureTables(
   client: DynamoDBClient,
@@ -76,13 +79,14 @@ export async function ensureQueues(
   options: QueueOptions,
 ): Promise<ProvisionedQueues> {
   const dlqUrl = await ensureQueue(client, `${prefix}-tasks-dlq`, {
-    MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS),
+    MessageRetentionPeriod: String(MESSAGE_RETENTION_SECONDS),
   });
   const dlq = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
   const dlqArn = dlq.Attributes?.QueueArn;
   if (dlqArn === undefined) throw new CrossdockError('QUEUE_PROVISIONING', `queue ${dlqUrl}: no QueueArn attribute`);
   const queueUrl = await ensureQueue(client, `${prefix}-tasks`, {
     VisibilityTimeout: String(options.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(MESSAGE_RETENTION_SECONDS),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceiveCount }),
   });
   return { queueUrl, dlqUrl };
@@ -103,7 +107,7 @@ function createTableInput(name: string, table: TableDefinition): CreateTableComm
           GlobalSecondaryIndexes: table.indexes.map((index) => ({
             IndexName: index.name,
             KeySchema: keySchema(index.partitionKey, index.sortKey),
-            Projection: { ProjectionType: 'ALL' },
+            Projection: projectionOf(index),
           })),
         }),
   };

@@ -63,7 +63,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     if (!config.aws) await requeueUnfinished(service);
 
     const sqs = createAwsClients({ region: serviceConf.region, ...(serviceConf.sqsEndpoint ? { sqsEndpoint: serviceConf.sqsEndpoint } : {}) }).sqs;
-    const worker = createWorker({ store: service.store, engine: service.engine, logger, maxReceiveCount: config.worker.maxReceiveCount });
+    const worker = createWorker({ store: service.store, engine: service.engine, logger, queue: service.queue, maxReceiveCount: config.worker.maxReceiveCount });
     const poller: Poller = startPoller({
       sqs,
       queueUrl: serviceConf.queueUrl,

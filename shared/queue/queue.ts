@@ -1,10 +1,21 @@
 /** The work queue between producers (webhook, API, schedules) and the worker; `SqsQueue` is the adapter. */
 import { z } from 'zod';
 
-export const TaskMessage = z.strictObject({ taskId: z.string().regex(/^[0-9a-f]{32}$/) });
+/**
+ * `generation` is the task's generation when the message was sent (absent: 0, messages sent
+ * before it existed). A FAILED task runs again only for a message of its current generation that
+ * went through the dead-letter queue: a redrive; any other message for it is a duplicate.
+ */
+export const TaskMessage = z.strictObject({ taskId: z.string().regex(/^[0-9a-f]{32}$/), generation: z.number().int().nonnegative().optional() });
 export type TaskMessage = z.infer<typeof TaskMessage>;
 
 export interface Queue {
   /** Sends messages; resolves with the task ids whose message could not be sent. */
   send(messages: TaskMessage[]): Promise<{ failed: string[] }>;
+  /**
+   * Hides a received message for `seconds` from now (ChangeMessageVisibility): a retry after a
+   * backoff instead of after the whole visibility timeout. Optional: a queue without it (a test's
+   * stand-in) leaves the message to its visibility timeout.
+   */
+  delay?(receiptHandle: string, seconds: number): Promise<void>;
 }

@@ -1,9 +1,10 @@
 /** The task queue on SQS: SendMessageBatch, ten messages a call (the API's limit). */
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../log.ts';
 import type { Queue, TaskMessage } from './queue.ts';
 
 export const SQS_BATCH_LIMIT = 10;
+const MAX_VISIBILITY_SECONDS = 43_200;
 
 export class SqsQueue implements Queue {
   constructor(private readonly client: SQSClient, private readonly queueUrl: string, private readonly logger: Logger) {}
@@ -30,5 +31,11 @@ export class SqsQueue implements Queue {
       }
     }));
     return { failed };
+  }
+
+  async delay(receiptHandle: string, seconds: number): Promise<void> {
+    // SQS caps a message's visibility at 12 hours from its first receive.
+    const timeout = Math.max(0, Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(seconds)));
+    await this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: timeout }));
   }
 }

@@ -1,33 +1,33 @@
 /**
- * Tasks in DynamoDB.
+ * Tasks in DynamoDB (item layout in dynamodb-task-item.ts, keys in infra/aws/tables.ts).
  *
- * Layout (table `tasks`, see infra/aws/tables.ts):
- *   task      pk `TASK#<id>`     doc (the Task as JSON), status, createdAt, repository, ruleId?,
- *                                enqueuedAt?, version, expiresAt? (TTL, set once finished)
- *   tag head  pk `TAG#<ref>`     pushedAt, taskId: the newest push written to a destination tag
- * Access patterns:
- *   get/claim/finish by id                         GetItem + UpdateItem conditioned on version
- *   records by rule / status / source repository   Query byRule / byStatus / byRepository, newest first
- *   all records                                    Scan (unordered)
- *   stale PENDING (message never sent)             Query byStatus, createdAt < t, no enqueuedAt
- *   order pushes of a tag                          UpdateItem on the tag head, pushedAt <= new
+ * Access patterns, and their write units for one successful task (at most 8, every item < 1 KB):
+ *   create                 PutItem if absent                      table 1, byTime 1, byWaiting 1
+ *   mark enqueued          UpdateItem SET enqueuedAt              table 1
+ *   claim                  UpdateItem conditioned on the state    table 1, byWaiting 1 (leaves it)
+ *   order pushes of a tag  UpdateItem on `TAG#<ref>`, pushedAt <= new                 1
+ *   finish                 UpdateItem                             table 1
+ *   get                    GetItem (consistent)
+ *   records, newest first  Query byTime on all 16 shards, merged, filters on the index's
+ *                          projected ruleId/src/dst, BatchGetItem for the records (status there)
+ *   waiting (sweep)        Query byWaiting on all 16 shards, listAt < t, paged to the end
+ * A conditional write that fails becomes a domain answer (`exists`, not claimed, conflict).
  */
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  ScanCommand,
   UpdateItemCommand,
-  type AttributeValue,
   type DynamoDBClient,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
-import { CrossdockError, InvalidInputError } from '../errors.ts';
-import { Task, TaskStatus, type TaskError, type TaskResult } from './task.ts';
-import { TaskNotFoundError, type Claim, type TaskFilter, type TaskPage, type TaskStore } from './task-store.ts';
-
-type Item = Record<string, AttributeValue>;
+import { CrossdockError } from '../errors.ts';
+import { fromItem, SHARD_NAMES, shardOf, storedResult, taskKey, toItem, waitKey, type Item } from './dynamodb-task-item.ts';
+import { listTasks, type ListSource } from './dynamodb-task-list.ts';
+import type { Task, TaskError } from './task.ts';
+import { TaskConflictError, TaskNotFoundError, type Claim, type Outcome, type TaskFilter, type TaskPage, type TaskStore } from './task-store.ts';
 
 export interface DynamoDbTaskStoreOptions {
   client: DynamoDBClient;
@@ -36,7 +36,8 @@ export interface DynamoDbTaskStoreOptions {
   retentionDays: number;
 }
 
-const MAX_WRITE_RACES = 5;
+const BATCH_GET_LIMIT = 100;
+const PARALLEL_WRITES = 25;
 
 export class DynamoDbTaskStore implements TaskStore {
   readonly #client: DynamoDBClient;
@@ -51,11 +52,7 @@ export class DynamoDbTaskStore implements TaskStore {
 
   async create(task: Task): Promise<'created' | 'exists'> {
     try {
-      await this.#client.send(new PutItemCommand({
-        TableName: this.#table,
-        Item: this.#item(task, 1),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }));
+      await this.#client.send(new PutItemCommand({ TableName: this.#table, Item: toItem(task), ConditionExpression: 'attribute_not_exists(pk)' }));
       return 'created';
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return 'exists';
@@ -64,115 +61,104 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   async markEnqueued(ids: string[], at: Date): Promise<void> {
-    await Promise.all(ids.map((id) => this.#client.send(new UpdateItemCommand({
-      TableName: this.#table,
-      Key: { pk: { S: `TASK#${id}` } },
-      UpdateExpression: 'SET enqueuedAt = :at',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeValues: { ':at': { S: at.toISOString() } },
-    }))));
+    // A few at a time: a sweep of thousands must not open thousands of connections at once.
+    for (let i = 0; i < ids.length; i += PARALLEL_WRITES) {
+      await Promise.all(ids.slice(i, i + PARALLEL_WRITES).map((id) => this.#client.send(new UpdateItemCommand({
+        TableName: this.#table,
+        Key: taskKey(id),
+        UpdateExpression: 'SET enqueuedAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': { S: at.toISOString() } },
+      }))));
+    }
   }
 
   async get(id: string): Promise<Task | undefined> {
-    return (await this.#read(id))?.task;
+    const response = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: taskKey(id), ConsistentRead: true }));
+    return response.Item ? fromItem(response.Item) : undefined;
   }
 
-  async claim(id: string, now: Date, leaseMs: number): Promise<Claim> {
-    for (let race = 0; race < MAX_WRITE_RACES; race++) {
-      const current = await this.#read(id);
-      if (!current) return { claimed: false, task: undefined, why: 'missing' };
-      const { task, version } = current;
-      if (task.status === 'SUCCEEDED' || task.status === 'SKIPPED' || task.status === 'FAILED') return { claimed: false, task, why: 'finished' };
-      if (task.status === 'RUNNING' && task.startedAt && Date.parse(task.startedAt) + leaseMs > now.getTime()) return { claimed: false, task, why: 'running' };
-      const next: Task = { ...task, status: 'RUNNING', attempts: task.attempts + 1, startedAt: now.toISOString(), updatedAt: now.toISOString() };
-      if (await this.#replace(next, version)) return { claimed: true, task: next };
+  async claim(id: string, now: Date, leaseMs: number, generation = 0): Promise<Claim> {
+    const at = now.toISOString();
+    const claimed = await this.#conditional({
+      UpdateExpression: 'SET #status = :running, attempts = attempts + :one, startedAt = :now, updatedAt = :now REMOVE waitKey, nextAttemptAt',
+      ConditionExpression: 'attribute_exists(pk) AND (#status = :pending OR (#status = :running AND startedAt <= :leaseEnd))',
+      ExpressionAttributeValues: { ':running': { S: 'RUNNING' }, ':pending': { S: 'PENDING' }, ':one': { N: '1' }, ':now': { S: at }, ':leaseEnd': { S: new Date(now.getTime() - leaseMs).toISOString() } },
+    }, id);
+    if (claimed) return { claimed: true, task: claimed };
+    const task = await this.get(id);
+    if (!task) return { claimed: false, task: undefined, why: 'missing' };
+    if (task.status === 'RUNNING' || task.status === 'PENDING') return { claimed: false, task, why: 'running' };
+    if (task.status !== 'FAILED' || !task.deadLettered || task.generation !== generation) return { claimed: false, task, why: 'finished' };
+    // A message of this generation back from the dead-letter queue: the next generation runs.
+    const redriven = await this.#conditional({
+      UpdateExpression: 'SET #status = :running, attempts = attempts + :one, generation = generation + :one, startedAt = :now, updatedAt = :now REMOVE deadLettered, finishedAt, durationMs, expiresAt, nextAttemptAt',
+      ConditionExpression: '#status = :failed AND deadLettered = :true AND generation = :generation',
+      ExpressionAttributeValues: { ':running': { S: 'RUNNING' }, ':failed': { S: 'FAILED' }, ':true': { BOOL: true }, ':one': { N: '1' }, ':now': { S: at }, ':generation': { N: String(generation) } },
+    }, id);
+    return redriven ? { claimed: true, task: redriven } : { claimed: false, task: await this.get(id), why: 'finished' };
+  }
+
+  async finish(id: string, outcome: Outcome, now: Date): Promise<void> {
+    const at = now.toISOString();
+    const set = ['#status = :status', 'updatedAt = :now', 'finishedAt = :now', 'expiresAt = :expires'];
+    const remove = ['nextAttemptAt', 'waitKey'];
+    const values: Item = { ':status': { S: outcome.status }, ':now': { S: at }, ':expires': { N: String(Math.floor(now.getTime() / 1000) + this.#retentionS) } };
+    if (outcome.startedAt) {
+      set.push('durationMs = :duration');
+      values[':duration'] = { N: String(Math.max(0, now.getTime() - Date.parse(outcome.startedAt))) };
     }
-    throw new CrossdockError('TASK_CONTENDED', `task ${id}: too many concurrent updates`, { retryable: true });
-  }
-
-  async finish(id: string, outcome: { status: 'SUCCEEDED' | 'SKIPPED' | 'FAILED'; result?: TaskResult; error?: TaskError }, now: Date): Promise<void> {
-    await this.#update(id, (task) => {
-      const { error: _previous, ...rest } = task;
-      return {
-        ...rest,
-        status: outcome.status,
-        updatedAt: now.toISOString(),
-        finishedAt: now.toISOString(),
-        ...(task.startedAt ? { durationMs: Math.max(0, now.getTime() - Date.parse(task.startedAt)) } : {}),
-        ...(outcome.result ? { result: outcome.result } : {}),
-        ...(outcome.error ? { error: outcome.error } : {}),
-      };
+    if (outcome.result) {
+      set.push('#result = :result');
+      values[':result'] = { S: storedResult(outcome.result) };
+    } else remove.push('#result');
+    if (outcome.error) {
+      set.push('#error = :error');
+      values[':error'] = { S: JSON.stringify(outcome.error) };
+    } else remove.push('#error');
+    if (outcome.deadLettered) {
+      set.push('deadLettered = :true');
+      values[':true'] = { BOOL: true };
+    } else remove.push('deadLettered');
+    await this.#mustUpdate(id, {
+      UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: values,
     });
   }
 
-  async release(id: string, error: TaskError, now: Date): Promise<void> {
-    await this.#update(id, (task) => ({ ...task, status: 'PENDING', error, updatedAt: now.toISOString() }));
+  async release(id: string, error: TaskError, now: Date, nextAttemptAt?: Date): Promise<void> {
+    await this.#mustUpdate(id, {
+      UpdateExpression: `SET #status = :pending, #error = :error, updatedAt = :now, waitKey = :wait${nextAttemptAt ? ', nextAttemptAt = :next' : ''}${nextAttemptAt ? '' : ' REMOVE nextAttemptAt'}`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: {
+        ':pending': { S: 'PENDING' }, ':error': { S: JSON.stringify(error) }, ':now': { S: now.toISOString() }, ':wait': { S: waitKey(shardOf(id)) },
+        ...(nextAttemptAt ? { ':next': { S: nextAttemptAt.toISOString() } } : {}),
+      },
+    });
+  }
+
+  async rerun(id: string, now: Date): Promise<Task> {
+    const task = await this.#conditional({
+      UpdateExpression: 'SET #status = :pending, generation = generation + :one, updatedAt = :now, waitKey = :wait REMOVE deadLettered, enqueuedAt, startedAt, finishedAt, durationMs, expiresAt, nextAttemptAt, #result',
+      ConditionExpression: '#status IN (:succeeded, :skipped, :failed)',
+      ExpressionAttributeValues: {
+        ':pending': { S: 'PENDING' }, ':one': { N: '1' }, ':now': { S: now.toISOString() }, ':wait': { S: waitKey(shardOf(id)) },
+        ':succeeded': { S: 'SUCCEEDED' }, ':skipped': { S: 'SKIPPED' }, ':failed': { S: 'FAILED' },
+      },
+    }, id);
+    if (task) return task;
+    const current = await this.get(id);
+    if (!current) throw new TaskNotFoundError(id);
+    throw new TaskConflictError(id, current.status, 'only a finished task can run again');
   }
 
   async list(filter: TaskFilter, limit: number, cursor?: string): Promise<TaskPage> {
-    const values: Item = {};
-    const names: Record<string, string> = {};
-    const filters: string[] = [];
-    const add = (name: string, value: string, op = '=') => {
-      names[`#${name}`] = name;
-      values[`:${name}`] = { S: value };
-      return `#${name} ${op} :${name}`;
-    };
-    let index: string | undefined;
-    let keyCondition: string | undefined;
-    const [key, keyValue] = filter.ruleId ? ['ruleId', filter.ruleId] : filter.status ? ['status', filter.status] : filter.repository ? ['repository', filter.repository] : [undefined, undefined];
-    if (key !== undefined && keyValue !== undefined) {
-      index = key === 'ruleId' ? 'byRule' : key === 'status' ? 'byStatus' : 'byRepository';
-      keyCondition = add(key, keyValue);
-    }
-    for (const [name, value] of [['ruleId', filter.ruleId], ['status', filter.status], ['repository', filter.repository]] as const) {
-      if (value !== undefined && name !== key) filters.push(add(name, value));
-    }
-    const timeConditions: string[] = [];
-    if (filter.since) timeConditions.push(add('createdAt', filter.since, '>='));
-    if (filter.until) {
-      names['#createdAt'] = 'createdAt';
-      values[':until'] = { S: filter.until };
-      timeConditions.push('#createdAt <= :until');
-    }
-    const startKey = cursor ? decodeCursor(cursor) : undefined;
-    const common = {
-      TableName: this.#table,
-      Limit: limit,
-      ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-      ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
-      ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-    };
-    const response = keyCondition
-      ? await this.#client.send(new QueryCommand({
-          ...common,
-          IndexName: index,
-          KeyConditionExpression: [keyCondition, ...timeConditions].join(' AND '),
-          ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
-          ScanIndexForward: false,
-        }))
-      : await this.#client.send(new ScanCommand({
-          ...common,
-          FilterExpression: ['begins_with(pk, :task)', ...filters, ...timeConditions].join(' AND '),
-          ExpressionAttributeValues: { ...values, ':task': { S: 'TASK#' } },
-        }));
-    return {
-      items: (response.Items ?? []).map((item) => this.#parse(item).task),
-      ...(response.LastEvaluatedKey ? { cursor: encodeCursor(response.LastEvaluatedKey) } : {}),
-    };
+    return listTasks(this.#source(), 'byTime', 'T', filter, limit, cursor);
   }
 
-  async listStalePending(before: Date, limit: number): Promise<Task[]> {
-    const response = await this.#client.send(new QueryCommand({
-      TableName: this.#table,
-      IndexName: 'byStatus',
-      KeyConditionExpression: '#status = :pending AND createdAt < :before',
-      FilterExpression: 'attribute_not_exists(enqueuedAt)',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':pending': { S: 'PENDING' }, ':before': { S: before.toISOString() } },
-      Limit: limit,
-    }));
-    return (response.Items ?? []).map((item) => this.#parse(item).task);
+  async listWaiting(before: Date, limit: number, cursor?: string): Promise<TaskPage> {
+    return listTasks(this.#source(), 'byWaiting', 'W', { until: before.toISOString() }, limit, cursor, 'oldest');
   }
 
   async advanceTagHead(destination: string, pushedAt: string, taskId: string): Promise<boolean> {
@@ -191,75 +177,59 @@ export class DynamoDbTaskStore implements TaskStore {
     }
   }
 
-  async #update(id: string, change: (task: Task) => Task): Promise<void> {
-    for (let race = 0; race < MAX_WRITE_RACES; race++) {
-      const current = await this.#read(id);
-      if (!current) throw new TaskNotFoundError(id);
-      if (await this.#replace(change(current.task), current.version)) return;
-    }
-    throw new CrossdockError('TASK_CONTENDED', `task ${id}: too many concurrent updates`, { retryable: true });
+  #source(): ListSource {
+    return {
+      shards: SHARD_NAMES,
+      query: (input) => this.#client.send(new QueryCommand({ TableName: this.#table, ...input })),
+      getTasks: (ids) => this.#getTasks(ids),
+    };
   }
 
-  /** Writes the whole record if nobody wrote it since `version`; false when somebody did. */
-  async #replace(task: Task, version: number): Promise<boolean> {
+  /** Records by id, in no particular order; ids without a record (expired since) are left out. */
+  async #getTasks(ids: string[]): Promise<Task[]> {
+    const tasks: Task[] = [];
+    for (let i = 0; i < ids.length; i += BATCH_GET_LIMIT) {
+      let keys: Item[] | undefined = ids.slice(i, i + BATCH_GET_LIMIT).map(taskKey);
+      for (let round = 0; keys && keys.length > 0; round++) {
+        if (round > 10) throw new CrossdockError('TASK_STORE_THROTTLED', `${keys.length} task records still unprocessed after ${round} BatchGetItem rounds`, { retryable: true });
+        const response = await this.#client.send(new BatchGetItemCommand({ RequestItems: { [this.#table]: { Keys: keys } } }));
+        tasks.push(...(response.Responses?.[this.#table] ?? []).map(fromItem));
+        keys = response.UnprocessedKeys?.[this.#table]?.Keys as Item[] | undefined;
+      }
+    }
+    return tasks;
+  }
+
+  /** An UpdateItem conditioned on the task's state: the new task, or undefined when the condition failed. */
+  async #conditional(input: Pick<UpdateItemCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>, id: string): Promise<Task | undefined> {
     try {
-      await this.#client.send(new PutItemCommand({
+      const response = await this.#client.send(new UpdateItemCommand({
         TableName: this.#table,
-        Item: this.#item(task, version + 1),
-        ConditionExpression: 'version = :version',
-        ExpressionAttributeValues: { ':version': { N: String(version) } },
+        Key: taskKey(id),
+        ...input,
+        ...names(input),
+        ReturnValues: 'ALL_NEW',
       }));
-      return true;
+      return response.Attributes ? fromItem(response.Attributes) : undefined;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
   }
 
-  async #read(id: string): Promise<{ task: Task; version: number } | undefined> {
-    const response = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: { pk: { S: `TASK#${id}` } }, ConsistentRead: true }));
-    return response.Item ? this.#parse(response.Item) : undefined;
-  }
-
-  #item(task: Task, version: number): Item {
-    const { enqueuedAt, ...doc } = task;
-    const finished = task.status === 'SUCCEEDED' || task.status === 'SKIPPED' || task.status === 'FAILED';
-    return {
-      pk: { S: `TASK#${task.id}` },
-      doc: { S: JSON.stringify(doc) },
-      status: { S: task.status },
-      createdAt: { S: task.createdAt },
-      repository: { S: `${task.source.registry}/${task.source.repository}` },
-      version: { N: String(version) },
-      ...(task.ruleId ? { ruleId: { S: task.ruleId } } : {}),
-      ...(enqueuedAt ? { enqueuedAt: { S: enqueuedAt } } : {}),
-      ...(finished ? { expiresAt: { N: String(Math.floor(Date.parse(task.updatedAt) / 1000) + this.#retentionS) } } : {}),
-    };
-  }
-
-  #parse(item: Item): { task: Task; version: number } {
-    const doc = item.doc?.S;
-    if (doc === undefined) throw new CrossdockError('TASK_RECORD_INVALID', `task record ${item.pk?.S ?? '?'} has no document`);
-    const parsed = Task.safeParse({ ...JSON.parse(doc), status: TaskStatus.parse(item.status?.S), ...(item.enqueuedAt?.S ? { enqueuedAt: item.enqueuedAt.S } : {}) });
-    if (!parsed.success) throw new CrossdockError('TASK_RECORD_INVALID', `task record ${item.pk?.S ?? '?'}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    return { task: parsed.data, version: Number(item.version?.N ?? '0') };
+  async #mustUpdate(id: string, input: Pick<UpdateItemCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>): Promise<void> {
+    try {
+      await this.#client.send(new UpdateItemCommand({ TableName: this.#table, Key: taskKey(id), ...input, ...names(input) }));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new TaskNotFoundError(id);
+      throw error;
+    }
   }
 }
 
-function encodeCursor(key: Item): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-const Cursor = z.record(z.string(), z.union([z.strictObject({ S: z.string() }), z.strictObject({ N: z.string() })]));
-
-function decodeCursor(cursor: string): Item {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    value = undefined;
-  }
-  const parsed = Cursor.safeParse(value);
-  if (!parsed.success) throw new InvalidInputError('INVALID_CURSOR', 'cursor is not one this API gave out');
-  return parsed.data as Item;
+/** `status`, `result` and `error` are DynamoDB reserved words. */
+function names(input: Pick<UpdateItemCommandInput, 'UpdateExpression' | 'ConditionExpression'>): { ExpressionAttributeNames?: Record<string, string> } {
+  const text = `${input.UpdateExpression ?? ''} ${input.ConditionExpression ?? ''}`;
+  const used = ['status', 'result', 'error'].filter((name) => text.includes(`#${name}`));
+  return used.length === 0 ? {} : { ExpressionAttributeNames: Object.fromEntries(used.map((name) => [`#${name}`, name])) };
 }

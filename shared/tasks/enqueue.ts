@@ -4,7 +4,7 @@
  * existed already (a duplicate delivery, a rule run twice) gets no second message.
  */
 import type { Logger } from '../log.ts';
-import type { Queue } from '../queue/queue.ts';
+import type { Queue, TaskMessage } from '../queue/queue.ts';
 import { newTask, type NewTask, type Task } from './task.ts';
 import type { TaskStore } from './task-store.ts';
 
@@ -40,14 +40,54 @@ export async function enqueueTasks(deps: EnqueueDeps, inputs: NewTask[]): Promis
   return outcomes.map((o) => ({ id: o.task.id, created: o.created }));
 }
 
-/** Re-sends tasks whose record was written but whose message was never sent. */
-export async function sweepStalePending(deps: EnqueueDeps, options: { olderThanMs: number; limit: number }): Promise<{ resent: number; failed: number }> {
+/**
+ * A PENDING task whose message is older than this may have lost it: the queue keeps messages 14
+ * days (MESSAGE_RETENTION_SECONDS), a day of margin before SQS drops them.
+ */
+export const DEFAULT_RESEND_AFTER_MS = 13 * 86_400_000;
+const SWEEP_PAGE = 500;
+
+/**
+ * Re-sends the PENDING tasks that no worker claimed and whose message was never sent (a crash
+ * between record and message) or may have expired. Every waiting task is looked at, page by page,
+ * however long the backlog ahead of it.
+ */
+export async function sweepStalePending(
+  deps: EnqueueDeps,
+  options: { olderThanMs: number; resendAfterMs?: number; limit?: number },
+): Promise<{ resent: number; failed: number }> {
   const now = (deps.now ?? (() => new Date()))();
-  const stale = await deps.store.listStalePending(new Date(now.getTime() - options.olderThanMs), options.limit);
-  if (stale.length === 0) return { resent: 0, failed: 0 };
-  const { failed } = await deps.queue.send(stale.map((t) => ({ taskId: t.id })));
-  const sent = stale.map((t) => t.id).filter((id) => !failed.includes(id));
-  await deps.store.markEnqueued(sent, now);
-  deps.logger.info('sweep resent tasks', { resent: sent.length, failed: failed.length });
-  return { resent: sent.length, failed: failed.length };
+  const resendBefore = new Date(now.getTime() - (options.resendAfterMs ?? DEFAULT_RESEND_AFTER_MS)).toISOString();
+  let resent = 0;
+  let failedCount = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.listWaiting(new Date(now.getTime() - options.olderThanMs), options.limit ?? SWEEP_PAGE, cursor);
+    cursor = page.cursor;
+    const due = page.items.filter((t) => t.status === 'PENDING' && (t.enqueuedAt === undefined || t.enqueuedAt < resendBefore));
+    if (due.length === 0) continue;
+    const { failed } = await deps.queue.send(due.map(messageFor));
+    const sent = due.map((t) => t.id).filter((id) => !failed.includes(id));
+    await deps.store.markEnqueued(sent, now);
+    resent += sent.length;
+    failedCount += failed.length;
+  } while (cursor);
+  if (resent + failedCount > 0) deps.logger.info('sweep resent tasks', { resent, failed: failedCount });
+  return { resent, failed: failedCount };
+}
+
+/** Runs a finished task again now, in its next generation (`POST /tasks/:id/retry`). */
+export async function rerunTask(deps: EnqueueDeps, id: string): Promise<{ task: Task; enqueued: boolean }> {
+  const now = (deps.now ?? (() => new Date()))();
+  const task = await deps.store.rerun(id, now);
+  const { failed } = await deps.queue.send([messageFor(task)]);
+  const enqueued = failed.length === 0;
+  // Not sent: the task waits in PENDING without enqueuedAt, and the sweep sends it.
+  if (enqueued) await deps.store.markEnqueued([id], now);
+  deps.logger.info('task rerun', { task_id: id, generation: task.generation, enqueued });
+  return { task: enqueued ? { ...task, enqueuedAt: now.toISOString() } : task, enqueued };
+}
+
+export function messageFor(task: Pick<Task, 'id' | 'generation'>): TaskMessage {
+  return task.generation === 0 ? { taskId: task.id } : { taskId: task.id, generation: task.generation };
 }

@@ -3,7 +3,7 @@
  * Tasks left RUNNING by the stopped process go back to PENDING first: no other worker shares
  * this runtime's data, so nobody else is running them.
  */
-import type { EnqueueDeps } from './enqueue.ts';
+import { messageFor, type EnqueueDeps } from './enqueue.ts';
 import type { Task } from './task.ts';
 
 const PAGE = 200;
@@ -22,7 +22,7 @@ export async function requeueUnfinished(deps: EnqueueDeps): Promise<{ requeued: 
   const running = unfinished.filter((t) => t.status === 'RUNNING');
   for (const task of running) await deps.store.release(task.id, { code: 'INTERRUPTED', message: 'the runtime stopped during the copy; it runs again' }, now);
   if (unfinished.length === 0) return { requeued: 0, released: 0 };
-  const { failed } = await deps.queue.send(unfinished.map((t) => ({ taskId: t.id })));
+  const { failed } = await deps.queue.send(unfinished.map(messageFor));
   await deps.store.markEnqueued(unfinished.map((t) => t.id).filter((id) => !failed.includes(id)), now);
   deps.logger.info('unfinished tasks requeued', { requeued: unfinished.length - failed.length, released: running.length });
   return { requeued: unfinished.length - failed.length, released: running.length };

@@ -51,6 +51,15 @@ export const Task = z.strictObject({
   options: TaskOptions,
   status: TaskStatus,
   attempts: z.number().int().nonnegative(),
+  /**
+   * Bumped each time a finished task is run again (a DLQ redrive, `POST /tasks/:id/retry`). A
+   * message names the generation it was sent for, which tells a redrive from a duplicate.
+   */
+  generation: z.number().int().nonnegative(),
+  /** When a retryable failure will be tried again (the message is hidden until then). */
+  nextAttemptAt: z.string().optional(),
+  /** FAILED on its last receive: its message went on to the dead-letter queue, whence a redrive runs it again. */
+  deadLettered: z.boolean().optional(),
   /** When the push happened at the source: orders pushes of one tag (older never replaces newer). */
   pushedAt: z.string().optional(),
   createdAt: z.string(),
@@ -92,6 +101,7 @@ export function newTask(input: NewTask, now: Date): Task {
     options: input.options,
     status: 'PENDING',
     attempts: 0,
+    generation: 0,
     ...(input.pushedAt ? { pushedAt: input.pushedAt } : {}),
     createdAt: at,
     updatedAt: at,

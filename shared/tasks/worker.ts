@@ -1,15 +1,18 @@
 /**
  * The worker: one queue message is one task. Claim it, copy with the caller's deadline, record
- * the outcome. Retryable failures go back to the queue (redelivery with backoff) until the last
- * receive, which records FAILED and lets the message go to the dead-letter queue; permanent
- * failures are recorded and acknowledged.
+ * the outcome. Retryable failures go back to the queue, hidden for a backoff (exponential with
+ * jitter, `Retry-After` wins) shown on the record as `nextAttemptAt`, until the last receive,
+ * which records FAILED (dead-lettered) and lets the message go to the dead-letter queue, whence a
+ * redrive runs the task again; permanent failures are recorded and acknowledged.
  */
 import { asCrossdockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { CopyEngine, CopyResult } from '../oci/copy.ts';
 import { parsePlatforms } from '../oci/platform-filter.ts';
 import { formatReference } from '../oci/reference.ts';
-import { TaskMessage } from '../queue/queue.ts';
+import { RegistryError } from '../oci/registry-error.ts';
+import { TaskMessage, type Queue } from '../queue/queue.ts';
+import { DEFAULT_REDELIVERY, redeliveryDelayMs, type RedeliveryPolicy } from './redelivery.ts';
 import type { Task, TaskResult } from './task.ts';
 import type { TaskStore } from './task-store.ts';
 
@@ -19,12 +22,18 @@ export interface WorkerDeps {
   logger: Logger;
   /** Receives after which SQS moves a message to the dead-letter queue (the redrive policy). */
   maxReceiveCount: number;
+  /** Changes a failed message's visibility; without it the message returns after the visibility timeout. */
+  queue?: Queue;
+  redelivery?: RedeliveryPolicy;
+  random?: () => number;
   now?: () => Date;
 }
 
 export interface QueueRecord {
   messageId: string;
   body: string;
+  /** For ChangeMessageVisibility. */
+  receiptHandle?: string;
   /** How many times this message has been received, this time included. */
   receiveCount: number;
 }
@@ -41,6 +50,22 @@ export const RECORD_MARGIN_MS = 5_000;
 
 export function createWorker(deps: WorkerDeps) {
   const now = deps.now ?? (() => new Date());
+  const redelivery = deps.redelivery ?? DEFAULT_REDELIVERY;
+  const random = deps.random ?? Math.random;
+
+  /** Hides the message for the backoff; the time it returns, or undefined when it could not be changed. */
+  const delay = async (record: QueueRecord, error: unknown, log: Logger): Promise<Date | undefined> => {
+    if (!deps.queue?.delay || !record.receiptHandle) return undefined;
+    const ms = redeliveryDelayMs(redelivery, record.receiveCount, random, error instanceof RegistryError ? error.retryAfterMs : undefined);
+    try {
+      await deps.queue.delay(record.receiptHandle, ms / 1000);
+      return new Date(now().getTime() + Math.ceil(ms / 1000) * 1000);
+    } catch (thrown) {
+      // The message still comes back, after the visibility timeout.
+      log.warn('message visibility not changed', { error: (thrown as Error).message });
+      return undefined;
+    }
+  };
 
   const processRecord = async (record: QueueRecord, invocation: WorkerInvocation): Promise<boolean> => {
     const parsed = TaskMessage.safeParse(safeJson(record.body));
@@ -49,10 +74,10 @@ export function createWorker(deps: WorkerDeps) {
       deps.logger.error('message invalid', { message_id: record.messageId });
       return true;
     }
-    const { taskId } = parsed.data;
+    const { taskId, generation } = parsed.data;
     const log = deps.logger.child({ task_id: taskId });
     const leaseMs = Math.max(invocation.deadline - now().getTime(), 60_000);
-    const claim = await deps.store.claim(taskId, now(), leaseMs);
+    const claim = await deps.store.claim(taskId, now(), leaseMs, generation ?? 0);
     if (!claim.claimed) {
       log.info('task not claimed', { why: claim.why });
       // Another worker holds it: look again after the visibility timeout.
@@ -63,7 +88,7 @@ export function createWorker(deps: WorkerDeps) {
     try {
       const result = await copyTask(deps, task, invocation.deadline - RECORD_MARGIN_MS, invocation.signal);
       const status = result.status === 'skipped' ? 'SKIPPED' : 'SUCCEEDED';
-      await deps.store.finish(taskId, { status, result: toTaskResult(result) }, now());
+      await deps.store.finish(taskId, { status, result: toTaskResult(result), ...started(task) }, now());
       log.info('task finished', { status, digest: result.digest, size: result.bytes, reason: result.reason });
       return true;
     } catch (thrown) {
@@ -75,11 +100,12 @@ export function createWorker(deps: WorkerDeps) {
       const error = asCrossdockError(thrown);
       const failure = { code: error.code, message: error.message };
       if (error.retryable && record.receiveCount < deps.maxReceiveCount) {
-        await deps.store.release(taskId, failure, now());
-        log.warn('task will be retried', { code: error.code, error: error.message, receive_count: record.receiveCount });
+        const next = await delay(record, thrown, log);
+        await deps.store.release(taskId, failure, now(), next);
+        log.warn('task will be retried', { code: error.code, error: error.message, receive_count: record.receiveCount, next_attempt_at: next?.toISOString() });
         return false;
       }
-      await deps.store.finish(taskId, { status: 'FAILED', error: failure }, now());
+      await deps.store.finish(taskId, { status: 'FAILED', error: failure, ...started(task), ...(error.retryable ? { deadLettered: true } : {}) }, now());
       log.error('task failed', { code: error.code, error: error.message, retryable: error.retryable });
       // A retryable failure on its last receive goes on to the dead-letter queue.
       return !error.retryable;
@@ -115,6 +141,10 @@ async function copyTask(deps: WorkerDeps, task: Task, deadline: number, signal: 
         ? undefined
         : `a newer push of ${destination} was replicated already; this push (${pushedAt}) does not replace it`,
   });
+}
+
+function started(task: Task): { startedAt?: string } {
+  return task.startedAt ? { startedAt: task.startedAt } : {};
 }
 
 function toTaskResult(result: CopyResult): TaskResult {

@@ -141,14 +141,24 @@ describe('the management API', () => {
     assert.ok(succeeded.length >= 3 && succeeded.every((t: { status: string }) => t.status === 'SUCCEEDED'));
     const byRepository = (await h.api('GET', `/tasks?repository=${encodeURIComponent(`${src.host}/apps/now`)}`)).body.items;
     assert.equal(byRepository.length, 2);
+    // Without its registry, and on the destination side: both used to return nothing.
+    const bySourceName = await h.api('GET', '/tasks?repository=apps/now');
+    assert.equal(bySourceName.body.items.length, 2);
+    assert.deepEqual(bySourceName.body.filters, { repository: { registry: 'any', repository: 'apps/now', matched: 'source or destination' } });
+    const byDestination = await h.api('GET', '/tasks?repository=renamed/two');
+    assert.deepEqual(byDestination.body.items.map((t: { destination: { repository: string } }) => t.destination.repository), ['renamed/two']);
+    assert.equal((await h.api('GET', '/tasks?source=renamed/two')).body.items.length, 0);
+    assert.equal((await h.api('GET', `/tasks?destination=${encodeURIComponent(`${dst.host}/renamed/two`)}`)).body.items.length, 1);
+    const newestFirst = all.map((t: { createdAt: string }) => t.createdAt);
+    assert.deepEqual(newestFirst, [...newestFirst].sort().reverse());
     const first = await h.api('GET', '/tasks?status=SUCCEEDED&limit=1');
     assert.equal(first.body.items.length, 1);
     assert.ok(first.body.cursor);
     const next = await h.api('GET', `/tasks?status=SUCCEEDED&limit=1&cursor=${first.body.cursor}`);
     assert.notEqual(next.body.items[0].id, first.body.items[0].id);
-    const bad = await h.api('GET', '/tasks?status=DONE&limit=0&cursor=%%%');
+    const bad = await h.api('GET', '/tasks?status=DONE&limit=0&repository=Not/Valid');
     assert.equal(bad.status, 400);
-    assert.equal(bad.body.error.problems.length, 2);
+    assert.equal(bad.body.error.problems.length, 3, JSON.stringify(bad.body));
     assert.equal((await h.api('GET', '/tasks?cursor=bm9wZQ')).body.error.code, 'INVALID_CURSOR');
     assert.equal((await h.api('GET', `/tasks/${'0'.repeat(32)}`)).status, 404);
   });

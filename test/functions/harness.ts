@@ -18,6 +18,7 @@ import { DynamoDbRuleStore } from '../../shared/rules/dynamodb-rule-store.ts';
 import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
 import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
+import type { RedeliveryPolicy } from '../../shared/tasks/redelivery.ts';
 import { createWorker } from '../../shared/tasks/worker.ts';
 import { createApiApp } from '../../functions/api/app.ts';
 import { createWebhookApp, type WebhookSource } from '../../functions/webhook/app.ts';
@@ -40,6 +41,8 @@ export interface HarnessOptions {
   retryPolicy?: RetryPolicy;
   /** Port for the webhook server, when a registry must know it before the harness starts. */
   webhookPort?: number;
+  /** Retries hidden for a backoff (ChangeMessageVisibility); without it they return after the visibility timeout. */
+  redelivery?: RedeliveryPolicy;
 }
 
 export interface Harness {
@@ -82,7 +85,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
   });
   const engine = new CopyEngine({ pool, logger });
-  const worker = createWorker({ store, engine, logger, maxReceiveCount });
+  const worker = createWorker({ store, engine, logger, maxReceiveCount, ...(options.redelivery ? { queue, redelivery: options.redelivery } : {}) });
   const subscriptions = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aws.tables.rules);
   const deps = { store, queue, logger, rulesStore, subscriptions, pool };
   const webhook = await listen(createWebhookApp({ ...deps, sources: options.sources ?? {}, rules: createRuleLookup(rulesStore, 0) }).fetch, options.webhookPort);
@@ -101,7 +104,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         continue;
       }
       idleSince = Date.now();
-      const records = messages.map((m) => ({ messageId: m.MessageId!, body: m.Body!, receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1') }));
+      const records = messages.map((m) => ({ messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!, receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1') }));
       const failures = await worker(records, { deadline: Date.now() + 60_000 });
       processed += records.length;
       failed += failures.length;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ListMessageMoveTasksCommand, ReceiveMessageCommand, SendMessageCommand, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
 import { after, before, describe, test } from 'node:test';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { closeRegistryClients, getManifest, pushImage } from '../support/images.ts';
@@ -150,6 +150,69 @@ describe('push → webhook → rules → queue → worker → replicated image a
     } finally {
       flaky.clearFaults();
     }
+  });
+
+  async function failedTask(repository: string): Promise<{ id: string; digest: string }> {
+    const pushed = await pushImage(src, `team/${repository}`, { tag: 'v1', seed: repository });
+    flaky.addFault({ method: 'PUT', path: /\/manifests\//, times: Infinity, action: { kind: 'status', status: 503 } });
+    try {
+      const sync = await h.api('POST', '/sync', { source: `${src.host}/team/${repository}:v1`, destinations: [`${flaky.host}/${repository}/app`] });
+      assert.equal(sync.status, 202);
+      await h.drain({ idleMs: 3000 });
+      const record = (await h.api('GET', `/tasks/${sync.body.tasks[0].id}`)).body;
+      assert.equal(record.status, 'FAILED');
+      assert.equal(record.deadLettered, true);
+      return { id: sync.body.tasks[0].id, digest: pushed.digest };
+    } finally {
+      flaky.clearFaults();
+    }
+  }
+
+  const queueArn = async (url: string) => (await h.aws.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+
+  test('a FAILED task redriven from the dead-letter queue runs again and SUCCEEDS; a duplicate of that message does not run it a third time', async () => {
+    const { id, digest } = await failedTask('redrive');
+    const [dlqArn, mainArn] = [await queueArn(h.aws.dlqUrl), await queueArn(h.aws.queueUrl)];
+
+    await h.aws.clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn, DestinationArn: mainArn }));
+    await until('the redrive to finish', async () => {
+      const { Results: moves = [] } = await h.aws.clients.sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn }));
+      return moves.every((m) => m.Status === 'COMPLETED') ? true : undefined;
+    });
+    await h.drain();
+
+    const record = (await h.api('GET', `/tasks/${id}`)).body;
+    assert.equal(record.status, 'SUCCEEDED', JSON.stringify(record));
+    assert.equal(record.generation, 1);
+    assert.equal(record.attempts, 4, 'three receives before the DLQ, one after the redrive');
+    assert.equal(record.deadLettered, undefined);
+    assert.equal((await getManifest(dst, 'redrive/app', 'v1'))?.digest, digest);
+
+    await h.aws.clients.sqs.send(new SendMessageCommand({ QueueUrl: h.aws.queueUrl, MessageBody: JSON.stringify({ taskId: id }) }));
+    await h.drain();
+    assert.equal((await h.api('GET', `/tasks/${id}`)).body.attempts, 4, 'a duplicate of the old generation is acknowledged');
+  });
+
+  test('POST /tasks/:id/retry runs a FAILED task again now: 202, then SUCCEEDED; 409 while unfinished, 404 unknown', async () => {
+    const { id, digest } = await failedTask('retry');
+    await pushImage(src, 'team/waiting', { tag: 'v1', seed: 'waiting' });
+    const pending = await h.api('POST', '/sync', { source: `${src.host}/team/waiting:v1`, destinations: [`${dst.host}/waiting/app`] });
+
+    const conflict = await h.api('POST', `/tasks/${pending.body.tasks[0].id}/retry`);
+    const unknown = await h.api('POST', `/tasks/${'0'.repeat(32)}/retry`);
+    const retried = await h.api('POST', `/tasks/${id}/retry`);
+    await h.drain();
+
+    assert.equal(conflict.status, 409);
+    assert.equal(conflict.body.error.code, 'TASK_CONFLICT');
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.error.code, 'TASK_NOT_FOUND');
+    assert.equal(retried.status, 202);
+    assert.deepEqual([retried.body.status, retried.body.generation], ['PENDING', 1]);
+    const record = (await h.api('GET', `/tasks/${id}`)).body;
+    assert.equal(record.status, 'SUCCEEDED', JSON.stringify(record));
+    assert.equal((await getManifest(dst, 'retry/app', 'v1'))?.digest, digest);
+    assert.equal((await h.api('GET', `/tasks/${pending.body.tasks[0].id}`)).body.status, 'SUCCEEDED');
   });
 
   test('nothing is left in the queue', async () => {

@@ -144,7 +144,8 @@ describe('Lambda bundles', () => {
 
     const item = await aws.clients.dynamodb.send(new GetItemCommand({ TableName: aws.tables.tasks, Key: { pk: { S: `TASK#${taskId}` } }, ConsistentRead: true }));
     assert.equal(item.Item?.status?.S, 'PENDING');
-    const doc = z.looseObject({ attempts: z.number(), error: z.strictObject({ code: z.string(), message: z.string() }) }).parse(JSON.parse(item.Item?.doc?.S ?? 'null'));
+    // State lives in top-level attributes (shared/tasks/dynamodb-task-item.ts), the error as JSON.
+    const doc = { attempts: Number(item.Item?.attempts?.N), error: z.strictObject({ code: z.string(), message: z.string() }).parse(JSON.parse(item.Item?.error?.S ?? 'null')) };
     assert.equal(doc.attempts, 1);
     // Connections are refused until the copy's deadline; which of the two ends it depends on timing.
     assert.ok(['DEADLINE_EXCEEDED', 'REGISTRY_UNREACHABLE'].includes(doc.error.code), doc.error.code);

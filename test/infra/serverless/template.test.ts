@@ -13,7 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { buildFunctions, LAMBDA_FUNCTIONS, LAMBDA_NODE_TARGET, ROOT, type LambdaFunction } from '../../../infra/build/build-functions.ts';
-import { TABLES, tableName } from '../../../infra/aws/tables.ts';
+import { MESSAGE_RETENTION_SECONDS } from '../../../infra/aws/provision.ts';
+import { projectionOf, TABLES, tableName } from '../../../infra/aws/tables.ts';
 import { ServiceEnvironment } from '../../../shared/config.ts';
 import { nodeTarget, runtimeRefusal } from './lambda-runtimes.ts';
 
@@ -161,7 +162,7 @@ describe('serverless package (offline)', () => {
       assert.deepEqual(
         [...indexes].sort((a, b) => a.IndexName.localeCompare(b.IndexName)),
         table.indexes
-          .map((index) => ({ IndexName: index.name, KeySchema: keySchema(index.partitionKey, index.sortKey), Projection: { ProjectionType: 'ALL' } }))
+          .map((index) => ({ IndexName: index.name, KeySchema: keySchema(index.partitionKey, index.sortKey), Projection: projectionOf(index) }))
           .sort((a, b) => a.IndexName.localeCompare(b.IndexName)),
         `${table.name} global secondary indexes`,
       );
@@ -186,6 +187,7 @@ describe('serverless package (offline)', () => {
     const worker = FunctionProperties.parse(resource(template, 'WorkerLambdaFunction', 'AWS::Lambda::Function'));
     assert.equal(worker.Environment.Variables.CROSSDOCK_MAX_RECEIVE_COUNT, '5');
     assert.equal(resource(template, 'TasksDeadLetterQueue', 'AWS::SQS::Queue').MessageRetentionPeriod, 1_209_600);
+    assert.equal(queue.MessageRetentionPeriod, MESSAGE_RETENTION_SECONDS, 'the task queue keeps messages as long as the embedded one');
   });
 
   it('keeps a message invisible for at least 6 × the worker timeout', () => {
@@ -260,22 +262,22 @@ describe('serverless package (offline)', () => {
       api: [
         ...logs('ApiLogGroup'),
         'dynamodb:GetItem RulesTable', 'dynamodb:PutItem RulesTable', 'dynamodb:DeleteItem RulesTable', 'dynamodb:Scan RulesTable',
-        'dynamodb:GetItem TasksTable', 'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable', 'dynamodb:Scan TasksTable',
-        'dynamodb:Query TasksTable/index/byRule', 'dynamodb:Query TasksTable/index/byStatus', 'dynamodb:Query TasksTable/index/byRepository',
+        'dynamodb:GetItem TasksTable', 'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable', 'dynamodb:BatchGetItem TasksTable',
+        'dynamodb:Query TasksTable/index/byTime',
         'sqs:SendMessage TasksQueue',
         // The webhook sources' registries are declared registries (issue 8): read for their names.
         secret('api-keys'), secret('registries'), secret('webhook-sources'),
       ],
       worker: [
         ...logs('WorkerLogGroup'),
-        'dynamodb:GetItem TasksTable', 'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable',
-        'sqs:ReceiveMessage TasksQueue', 'sqs:DeleteMessage TasksQueue', 'sqs:GetQueueAttributes TasksQueue',
+        'dynamodb:GetItem TasksTable', 'dynamodb:UpdateItem TasksTable',
+        'sqs:ReceiveMessage TasksQueue', 'sqs:DeleteMessage TasksQueue', 'sqs:GetQueueAttributes TasksQueue', 'sqs:ChangeMessageVisibility TasksQueue',
         secret('registries'), secret('webhook-sources'),
       ],
       sweep: [
         ...logs('SweepLogGroup'),
-        'dynamodb:Query TasksTable/index/byStatus',
-        'dynamodb:UpdateItem TasksTable',
+        'dynamodb:Query TasksTable/index/byWaiting',
+        'dynamodb:BatchGetItem TasksTable', 'dynamodb:UpdateItem TasksTable',
         'sqs:SendMessage TasksQueue',
         'sqs:SendMessage ScheduledFailuresQueue',
       ],

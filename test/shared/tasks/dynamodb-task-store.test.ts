@@ -45,7 +45,8 @@ for (const engine of ['dynalite', 'dynamodb-local'] as const) {
       assert.deepEqual([during.claimed, !during.claimed && during.why], [false, 'running']);
       const afterLease = await store.claim(task.id, new Date(t0.getTime() + 61_000), 60_000);
       assert.equal(afterLease.claimed && afterLease.task.attempts, 2);
-      await store.finish(task.id, { status: 'FAILED', error: { code: 'X', message: 'boom' } }, new Date(t0.getTime() + 62_000));
+      assert.ok(afterLease.claimed);
+      await store.finish(task.id, { status: 'FAILED', error: { code: 'X', message: 'boom' }, startedAt: afterLease.task.startedAt! }, new Date(t0.getTime() + 62_000));
       const finished = await store.claim(task.id, new Date(t0.getTime() + 999_000), 60_000);
       assert.deepEqual([finished.claimed, !finished.claimed && finished.why], [false, 'finished']);
       const record = await store.get(task.id);
