@@ -75,6 +75,7 @@ describe('a destination down for 20 s, then back', () => {
     [src, dst] = await Promise.all([startRegistry({ name: 'backoff-src' }), startRegistry({ name: 'backoff-dst' })]);
     down = await startFaultProxy(dst.url);
     h = await startHarness({
+      declare: [src.host, down.host],
       maxReceiveCount: MAX_RECEIVE_COUNT,
       visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_S,
       redelivery: REDELIVERY,
