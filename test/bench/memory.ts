@@ -110,7 +110,7 @@ try {
   registries.push(source, destination);
 
   const config = join(dir, 'crossdock.yaml');
-  await writeFile(config, stringify({ webhooks: { distribution: { provider: 'distribution', registry: source.host, auth: { kind: 'header', header: 'authorization', value: AUTHORIZATION } } } }));
+  await writeFile(config, stringify({ registries: { [destination.host]: {} }, webhooks: { distribution: { provider: 'distribution', registry: source.host, auth: { kind: 'header', header: 'authorization', value: AUTHORIZATION } } } }));
   const log = openSync(join(dir, 'runtime.log'), 'w');
   try {
     runtime = spawn('npm', ['start'], {
