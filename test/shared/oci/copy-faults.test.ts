@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { CopyEngine } from '../../../shared/oci/copy.ts';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.ts';
+import type { FaultProxy } from '../../support/fault-proxy.ts';
 import { closeRegistryClients, getBlob, getManifest, hasBlob, listTags, pushImage, seededBytes, sha256Digest } from '../../support/images.ts';
-import { startRegistries, type TestRegistry } from '../../support/registry.ts';
+import type { TestRegistry } from '../../support/registry.ts';
 import { assertImageAt } from './destination.ts';
-import { createClosers, createEngine, createFakeClock, FAST_RETRY, ref, type FakeClock } from './fixtures.ts';
+import { createClosers, createEngine, createFakeClock, FAST_RETRY, ref, type FakeClock, startProxiedPair } from './fixtures.ts';
 
 const KiB = 1024;
 const closers = createClosers();
@@ -17,13 +17,7 @@ let proxy: FaultProxy;
 let dstProxy: FaultProxy;
 
 before(async () => {
-  [src, dst] = (await startRegistries(2, { name: 'faults' })) as [TestRegistry, TestRegistry];
-  closers.add(() => src.close());
-  closers.add(() => dst.close());
-  proxy = await startFaultProxy(src.url);
-  closers.add(() => proxy.close());
-  dstProxy = await startFaultProxy(dst.url);
-  closers.add(() => dstProxy.close());
+  ({ src, dst, proxy, dstProxy } = await startProxiedPair('faults', closers));
 });
 
 afterEach(() => {

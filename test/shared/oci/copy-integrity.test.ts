@@ -7,10 +7,10 @@ import type { CopyEngine } from '../../../shared/oci/copy.ts';
 const MAX_SOURCE_READS = 3;
 const MAX_MANIFEST_READS = 3;
 import type { RetryPolicy } from '../../../shared/oci/retry.ts';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.ts';
+import type { FaultProxy } from '../../support/fault-proxy.ts';
 import { hasBlob, listTags, pushImage } from '../../support/images.ts';
-import { startRegistries, type TestRegistry } from '../../support/registry.ts';
-import { closeSuite, createClosers, createEngine, createFakeClock, ref } from './fixtures.ts';
+import type { TestRegistry } from '../../support/registry.ts';
+import { closeSuite, createClosers, createEngine, createFakeClock, ref, startProxiedPair } from './fixtures.ts';
 
 // Bytes changed in transit never reach a tag, are read again only a bounded number of times,
 // and leave no partial upload behind. Distribution does not corrupt its own answers: the fault
@@ -28,13 +28,7 @@ let proxy: FaultProxy;
 let dstProxy: FaultProxy;
 
 before(async () => {
-  [src, dst] = (await startRegistries(2, { name: 'integrity' })) as [TestRegistry, TestRegistry];
-  closers.add(() => src.close());
-  closers.add(() => dst.close());
-  proxy = await startFaultProxy(src.url);
-  closers.add(() => proxy.close());
-  dstProxy = await startFaultProxy(dst.url);
-  closers.add(() => dstProxy.close());
+  ({ src, dst, proxy, dstProxy } = await startProxiedPair('integrity', closers));
 });
 
 afterEach(() => {

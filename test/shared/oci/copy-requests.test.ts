@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { CopyEngine } from '../../../shared/oci/copy.ts';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.ts';
+import type { FaultProxy } from '../../support/fault-proxy.ts';
 import { getManifest, pushImage, pushIndex, pushReferrer } from '../../support/images.ts';
-import { startRegistries, type TestRegistry } from '../../support/registry.ts';
+import type { TestRegistry } from '../../support/registry.ts';
 import { assertImageAt } from './destination.ts';
-import { closeSuite, createClosers, createEngine, createFakeClock, FAST_RETRY, ref } from './fixtures.ts';
+import { closeSuite, createClosers, createEngine, createFakeClock, FAST_RETRY, ref, startProxiedPair } from './fixtures.ts';
 
 // Which requests a copy sends: what it asks the source for (Docker Hub counts every manifest GET
 // as a pull) and how it gets a blob into the destination when a mount is refused.
@@ -19,13 +19,7 @@ let proxy: FaultProxy;
 let dstProxy: FaultProxy;
 
 before(async () => {
-  [src, dst] = (await startRegistries(2, { name: 'requests' })) as [TestRegistry, TestRegistry];
-  closers.add(() => src.close());
-  closers.add(() => dst.close());
-  proxy = await startFaultProxy(src.url);
-  closers.add(() => proxy.close());
-  dstProxy = await startFaultProxy(dst.url);
-  closers.add(() => dstProxy.close());
+  ({ src, dst, proxy, dstProxy } = await startProxiedPair('requests', closers));
 });
 
 afterEach(() => {

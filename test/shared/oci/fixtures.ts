@@ -87,6 +87,21 @@ export async function startTwoRegistries(name: string, closers: Closers): Promis
   return { src, dst, engine };
 }
 
+/**
+ * A source and a destination registry, each behind its own fault proxy (for the faults and
+ * request counts a real registry will not give); all closed by `closers`.
+ */
+export async function startProxiedPair(name: string, closers: Closers): Promise<{ src: TestRegistry; dst: TestRegistry; proxy: FaultProxy; dstProxy: FaultProxy }> {
+  const [src, dst] = (await startRegistries(2, { name })) as [TestRegistry, TestRegistry];
+  closers.add(() => src.close());
+  closers.add(() => dst.close());
+  const proxy = await startFaultProxy(src.url);
+  closers.add(() => proxy.close());
+  const dstProxy = await startFaultProxy(dst.url);
+  closers.add(() => dstProxy.close());
+  return { src, dst, proxy, dstProxy };
+}
+
 /** One registry, a fault proxy in front of it, and a client for each; all closed by `closers`. */
 export async function startProxiedRegistry(
   name: string,
