@@ -4,21 +4,15 @@
  * their cache expires, and the app and pool are rebuilt only when they changed.
  */
 import { handle, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda';
-import { rebuildOnChange } from '../config/cached.ts';
 import { loadLambdaConfig } from '../config/lambda-config.ts';
-import { createRegistryParts, type RegistryParts } from '../wiring/registries.ts';
+import { rebuildWithRegistries } from '../config/rebuild-with-registries.ts';
 import { createStores } from '../wiring/stores.ts';
 import { createApiApp } from './app.ts';
 
 const config = loadLambdaConfig(process.env, ['apiKeys', 'registries', 'webhookSources']);
 const stores = createStores(config.settings, config.logger);
-let parts: RegistryParts | undefined;
-const current = rebuildOnChange(config.secrets, (secrets) => {
-  // Invocations run one at a time in an execution environment: nothing uses the old pool now.
-  void parts?.engine.close();
-  parts = createRegistryParts(secrets, config.logger);
-  return handle(createApiApp({ ...stores, pool: parts.pool, apiKeys: secrets.apiKeys }));
-});
+const current = rebuildWithRegistries(config.secrets, config.logger, (parts, secrets) =>
+  handle(createApiApp({ ...stores, pool: parts.pool, apiKeys: secrets.apiKeys })));
 
 export async function handler(event: LambdaEvent, context?: LambdaContext) {
   return (await current())(event, context);

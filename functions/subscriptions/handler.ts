@@ -3,20 +3,13 @@
  * are re-read when their cache expires; the pool is rebuilt only when they changed.
  */
 import { runDueSubscriptions } from '../../shared/subscriptions/run-due.ts';
-import { rebuildOnChange } from '../config/cached.ts';
 import { loadLambdaConfig } from '../config/lambda-config.ts';
-import { createRegistryParts, type RegistryParts } from '../wiring/registries.ts';
+import { rebuildWithRegistries } from '../config/rebuild-with-registries.ts';
 import { createStores } from '../wiring/stores.ts';
 
 const config = loadLambdaConfig(process.env, ['registries', 'webhookSources']);
 const stores = createStores(config.settings, config.logger);
-let parts: RegistryParts | undefined;
-const current = rebuildOnChange(config.secrets, (secrets) => {
-  // One run at a time (reserved concurrency 1): nothing uses the old pool now.
-  void parts?.engine.close();
-  parts = createRegistryParts(secrets, config.logger);
-  return { ...stores, pool: parts.pool };
-});
+const current = rebuildWithRegistries(config.secrets, config.logger, (parts) => ({ ...stores, pool: parts.pool }));
 
 export async function handler(_event?: unknown, context?: { getRemainingTimeInMillis(): number }): Promise<{ ran: number; failed: number }> {
   return runDueSubscriptions(await current(), context ? { deadline: Date.now() + context.getRemainingTimeInMillis() } : {});
