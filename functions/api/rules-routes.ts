@@ -6,8 +6,8 @@ import { undeclaredProblems } from '../../shared/oci/egress-policy.ts';
 import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { Rule, RuleInput, ruleProblems } from '../../shared/rules/rule.ts';
 import { RuleNotFoundError, type RuleStore } from '../../shared/rules/rule-store.ts';
-import { planRuleRun } from '../../shared/rules/run-rule.ts';
-import { enqueueTasks, type EnqueueDeps } from '../../shared/tasks/enqueue.ts';
+import { runRule } from '../../shared/intake/rule-run.ts';
+import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
 import { readJson } from '../http/body.ts';
 
 export interface RulesRoutesDeps extends EnqueueDeps {
@@ -69,9 +69,6 @@ export function rulesRoutes(deps: RulesRoutesDeps) {
       // A rule stored before its registry stopped being declared: say so rather than 502.
       const refused = undeclaredProblems(deps.pool.egress?.declared, ruleRegistries(rule));
       if (refused.length > 0) throw new InvalidInputError('REGISTRY_NOT_ALLOWED', refused);
-      const plan = await planRuleRun(rule, deps.pool);
-      const tasks = await enqueueTasks(deps, plan.tasks);
-      deps.logger.info('rule run', { rule_id: rule.id, considered: plan.considered, up_to_date: plan.upToDate, tasks: tasks.length });
-      return c.json({ considered: plan.considered, upToDate: plan.upToDate, tasks }, 202);
+      return c.json(await runRule(rule, deps), 202);
     });
 }

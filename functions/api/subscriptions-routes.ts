@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { undeclaredProblems } from '../../shared/oci/egress-policy.ts';
 import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
-import { runAndRecord } from '../../shared/subscriptions/run-due.ts';
+import { runAndRecord } from '../../shared/intake/due-subscriptions.ts';
 import { nextRun, parseSchedule } from '../../shared/subscriptions/schedule.ts';
 import { Subscription, SubscriptionInput, subscriptionProblems } from '../../shared/subscriptions/subscription.ts';
 import { SubscriptionNotFoundError, type SubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';

@@ -2,7 +2,7 @@
  * Lambda entry, on a schedule (every minute): run the subscriptions that are due. The registries
  * are re-read when their cache expires; the pool is rebuilt only when they changed.
  */
-import { runDueSubscriptions } from '../../shared/subscriptions/run-due.ts';
+import { runDueSubscriptions } from '../../shared/intake/due-subscriptions.ts';
 import { loadLambdaConfig } from '../config/lambda-config.ts';
 import { rebuildWithRegistries } from '../config/rebuild-with-registries.ts';
 import { createStores } from '../wiring/stores.ts';

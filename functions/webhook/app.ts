@@ -7,10 +7,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../../shared/log.ts';
-import { matchRules } from '../../shared/rules/match.ts';
-import type { RuleLookup } from '../../shared/rules/rule-lookup.ts';
-import { enqueueTasks, type EnqueueDeps } from '../../shared/tasks/enqueue.ts';
-import { tasksForPush } from '../../shared/tasks/from-push.ts';
+import { acceptPushes, type PushIntakeDeps } from '../../shared/intake/push.ts';
 import { verifyDelivery } from '../../shared/webhooks/authenticity.ts';
 import type { DeliveryContext } from '../../shared/webhooks/delivery.ts';
 import { parseDelivery } from '../../shared/webhooks/parse.ts';
@@ -23,10 +20,9 @@ export type { WebhookSource };
 
 export const MAX_WEBHOOK_BODY = 1024 * 1024;
 
-export interface WebhookAppDeps extends EnqueueDeps {
+export interface WebhookAppDeps extends PushIntakeDeps {
   /** Sources by name; `/webhooks/:provider` uses the source named like the provider. */
   sources: Record<string, WebhookSource>;
-  rules: RuleLookup;
   logger: Logger;
 }
 
@@ -53,11 +49,7 @@ export function createWebhookApp(deps: WebhookAppDeps) {
       return errorResponse(c, 401, 'WEBHOOK_UNAUTHENTICATED', verdict.reason);
     }
     const delivery = parseDelivery(provider.data, rawBody, context);
-    const pushes = await Promise.all(delivery.events.map(async (event) => {
-      const matches = matchRules(await deps.rules(event.registry), event);
-      return { event, matches, tasks: tasksForPush(event, matches, rawBody, context.receivedAt) };
-    }));
-    const enqueued = await enqueueTasks(deps, pushes.flatMap((p) => p.tasks));
+    const { pushes, tasks: enqueued } = await acceptPushes(deps, delivery.events, rawBody, context.receivedAt);
     deps.logger.info('webhook received', { provider: provider.data, source: sourceName, events: delivery.events.length, ignored: delivery.ignored, tasks: enqueued.length, created: enqueued.filter((t) => t.created).length });
     return c.json({
       events: pushes.map((p) => ({ ...p.event, rules: [...new Set(p.matches.map((m) => m.rule.id))] })),

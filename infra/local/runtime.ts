@@ -17,7 +17,7 @@ import { InvalidInputError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { RegistryOptions } from '../../shared/oci/registry-options.ts';
 import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
-import { runDueSubscriptions } from '../../shared/subscriptions/run-due.ts';
+import { runDueSubscriptions } from '../../shared/intake/due-subscriptions.ts';
 import { sweepStalePending } from '../../shared/tasks/enqueue.ts';
 import { requeueUnfinished } from '../../shared/tasks/recover.ts';
 import { createWorker } from '../../shared/tasks/worker.ts';

@@ -6,7 +6,7 @@
 import { normalizeRegistry, type Reference } from '../oci/reference.ts';
 import type { PushEvent } from '../webhooks/push-event.ts';
 import { joinPath, sameRegistry, sourcePath, type Rule, type RuleDestination } from './rule.ts';
-import { compileTagPattern, type TagPattern } from './tag-pattern.ts';
+import { compileTagPattern, type TagPattern } from '../patterns/tag-pattern.ts';
 
 export interface RuleMatch {
   rule: Rule;

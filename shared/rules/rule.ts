@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { isLoopbackRegistry } from '../oci/registry-options.ts';
 import { normalizeRegistry, parseRepositoryName } from '../oci/reference.ts';
 import { parsePlatforms } from '../oci/platform-filter.ts';
-import { compileTagPattern } from './tag-pattern.ts';
+import { compileTagPattern } from '../patterns/tag-pattern.ts';
 
 export const MAX_DESTINATIONS = 20;
 

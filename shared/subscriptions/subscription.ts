@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { parsePlatforms } from '../oci/platform-filter.ts';
 import { parseRepositoryName } from '../oci/reference.ts';
 import { DOCKER_HUB, normalizeRegistry } from '../oci/reference.ts';
-import { compileTagPattern } from '../rules/tag-pattern.ts';
+import { compileTagPattern } from '../patterns/tag-pattern.ts';
 import { parseSchedule } from './schedule.ts';
 
 /**

@@ -7,7 +7,7 @@
  */
 import { InvalidInputError } from '../errors.ts';
 import { isDigest, isTag, parseRepositoryName, type RepositoryName } from '../oci/reference.ts';
-import { compileTagPattern, type TagPattern } from '../rules/tag-pattern.ts';
+import { compileTagPattern, type TagPattern } from '../patterns/tag-pattern.ts';
 import { expandEnv, type Environment } from './expand-env.ts';
 
 export type TagSelector =

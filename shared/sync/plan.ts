@@ -13,9 +13,8 @@ import { mapLimit } from '../oci/limiter.ts';
 import { formatReference, type Reference } from '../oci/reference.ts';
 import type { RegistryPool } from '../oci/registry-pool.ts';
 import { listTags } from '../oci/tags.ts';
+import { isArtifactTag } from '../oci/artifact-tags.ts';
 import type { SyncConfig, SyncRule } from './config.ts';
-
-const ARTIFACT_TAG = /^sha(256|512)-[0-9a-f]{64,128}(\.(sig|att|sbom))?$/;
 
 export interface SyncItem {
   rule: SyncRule;
@@ -43,10 +42,6 @@ export interface PlanOptions extends CallOptions {
 export interface SyncPlan {
   items: SyncItem[];
   failures: PlanFailure[];
-}
-
-export function isArtifactTag(tag: string): boolean {
-  return ARTIFACT_TAG.test(tag);
 }
 
 export async function planSync(config: SyncConfig, pool: RegistryPool, concurrency: number, planOptions: PlanOptions = {}): Promise<SyncPlan> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../../shared/log.ts';
-import { runDueSubscriptions } from '../../shared/subscriptions/run-due.ts';
+import { runDueSubscriptions } from '../../shared/intake/due-subscriptions.ts';
 import { Subscription } from '../../shared/subscriptions/subscription.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { closeRegistryClients, getManifest, listTags, pushImage, pushIndex } from '../support/images.ts';

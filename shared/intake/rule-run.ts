@@ -1,20 +1,22 @@
 /**
  * Running a rule over the images that exist already: list the repositories and tags in scope,
- * keep the tags the pattern matches, and create a task for each (tag, destination) whose
- * destination is missing or holds another digest. The task id includes the source digest, so
- * running the rule twice over unchanged images creates nothing new.
+ * keep the tags the pattern matches, and plan each image against the rule's destinations. A task
+ * is created for each (tag, destination) whose destination is missing or holds another digest;
+ * its identity is the source digest, so running the rule twice over unchanged images creates
+ * nothing new.
  */
 import type { CallOptions } from '../oci/client.ts';
+import { isArtifactTag } from '../oci/artifact-tags.ts';
 import { listRepositories } from '../oci/catalog.ts';
 import { mapLimit } from '../oci/limiter.ts';
-import { headManifest } from '../oci/manifests.ts';
 import type { RegistryPool } from '../oci/registry-pool.ts';
 import { RegistryError } from '../oci/registry-error.ts';
 import { listTags } from '../oci/tags.ts';
-import { isArtifactTag } from '../sync/plan.ts';
+import { destinationRepository, pathInScope, tagPatternOf } from '../rules/match.ts';
+import { type Rule, sourcePath } from '../rules/rule.ts';
+import { enqueueTasks, type EnqueueDeps, type EnqueuedTask } from '../tasks/enqueue.ts';
 import type { NewTask } from '../tasks/task.ts';
-import { destinationRepository, pathInScope, tagPatternOf } from './match.ts';
-import { type Rule, sourcePath } from './rule.ts';
+import { digestIdentity, planImage } from './plan-image.ts';
 
 export interface RuleRunPlan {
   tasks: NewTask[];
@@ -40,27 +42,34 @@ export async function planRuleRun(rule: Rule, pool: RegistryPool, options: CallO
 
   const plan: RuleRunPlan = { tasks: [], upToDate: 0, considered: images.length };
   await mapLimit(images, CONCURRENCY, async ({ repository, tag }) => {
-    const head = await headManifest(pool.client(rule.source.registry, repository), repository, tag, options);
-    if (!head) return;
     const below = pathInScope(rule, rule.source.registry, repository)!;
-    let missing = 0;
-    for (const destination of rule.destinations) {
-      const target = destinationRepository(rule, destination, below);
-      const current = await headManifest(pool.client(destination.registry, target), target, tag, options);
-      if (current?.digest === head.digest && rule.platforms.length === 0) continue;
-      missing++;
+    const planned = await planImage(pool, {
+      source: { registry: rule.source.registry, repository, tag },
+      destinations: rule.destinations.map((d) => ({ registry: d.registry, repository: destinationRepository(rule, d, below), tag })),
+      platforms: rule.platforms,
+    }, options);
+    if (!planned) return;
+    if (planned.outdated.length === 0) plan.upToDate++;
+    for (const destination of planned.outdated) {
       plan.tasks.push({
         kind: 'backfill',
         ruleId: rule.id,
         source: { registry: rule.source.registry, repository, tag },
-        destination: { registry: destination.registry, repository: target, tag },
+        destination,
         options: { overwrite: rule.overwrite, platforms: rule.platforms, referrers: rule.referrers },
-        identity: `digest:${head.digest}`,
+        identity: digestIdentity(planned.digest),
       });
     }
-    if (missing === 0) plan.upToDate++;
   });
   return plan;
+}
+
+/** Plans a rule run and enqueues its tasks (`POST /rules/:id/run`). */
+export async function runRule(rule: Rule, deps: EnqueueDeps & { pool: RegistryPool }, options: CallOptions = {}): Promise<{ considered: number; upToDate: number; tasks: EnqueuedTask[] }> {
+  const plan = await planRuleRun(rule, deps.pool, options);
+  const tasks = await enqueueTasks(deps, plan.tasks);
+  deps.logger.info('rule run', { rule_id: rule.id, considered: plan.considered, up_to_date: plan.upToDate, tasks: tasks.length });
+  return { considered: plan.considered, upToDate: plan.upToDate, tasks };
 }
 
 /** A catalog may list repositories that hold blobs but no tag yet: those have nothing to copy. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidInputError } from '../../../shared/errors.ts';
-import { compileTagPattern, MAX_PATTERN_PROGRAM } from '../../../shared/rules/tag-pattern.ts';
+import { compileTagPattern, MAX_PATTERN_PROGRAM } from '../../../shared/patterns/tag-pattern.ts';
 import { RuleInput, ruleProblems } from '../../../shared/rules/rule.ts';
 import { parseSyncConfig } from '../../../shared/sync/config.ts';
 

@@ -5,16 +5,16 @@
  */
 import { asCrossdockError } from '../errors.ts';
 import type { CallOptions } from '../oci/client.ts';
-import { headManifest } from '../oci/manifests.ts';
+import { isArtifactTag } from '../oci/artifact-tags.ts';
+import { DOCKER_HUB } from '../oci/reference.ts';
 import type { RegistryPool } from '../oci/registry-pool.ts';
 import { listTags } from '../oci/tags.ts';
-import { compileTagPattern } from '../rules/tag-pattern.ts';
-import { isArtifactTag } from '../sync/plan.ts';
+import { compileTagPattern } from '../patterns/tag-pattern.ts';
+import { newestTags } from '../subscriptions/latest-tags.ts';
+import { MAX_CACHED_DIGESTS, MAX_CANDIDATES, MAX_CANDIDATES_DOCKER_HUB, type Subscription, type SubscriptionRun } from '../subscriptions/subscription.ts';
 import { enqueueTasks, type EnqueueDeps } from '../tasks/enqueue.ts';
 import type { NewTask } from '../tasks/task.ts';
-import { newestTags } from './latest-tags.ts';
-import { MAX_CACHED_DIGESTS, MAX_CANDIDATES, MAX_CANDIDATES_DOCKER_HUB, type Subscription, type SubscriptionRun } from './subscription.ts';
-import { DOCKER_HUB } from '../oci/reference.ts';
+import { digestIdentity, planImage } from './plan-image.ts';
 
 export interface RunDeps extends EnqueueDeps {
   pool: RegistryPool;
@@ -34,7 +34,6 @@ export async function runSubscription(subscription: Subscription, deps: RunDeps,
   const errors: string[] = [];
   const { source, destination } = subscription;
   const src = deps.pool.client(source.registry, source.repository);
-  const dst = deps.pool.client(destination.registry, destination.repository);
   const pattern = compileTagPattern(subscription.tagPattern, { anchored: true });
   const cache = { ...subscription.createdByDigest };
   const record = (fields: Partial<SubscriptionRun>): RunOutcome => ({
@@ -58,8 +57,12 @@ export async function runSubscription(subscription: Subscription, deps: RunDeps,
   let upToDate = 0;
   for (const image of newest) {
     try {
-      const current = await headManifest(dst, destination.repository, image.tag, options);
-      if (current?.digest === image.digest && subscription.platforms.length === 0) {
+      const planned = await planImage(deps.pool, {
+        source: { registry: source.registry, repository: source.repository, tag: image.tag, digest: image.digest },
+        destinations: [{ registry: destination.registry, repository: destination.repository, tag: image.tag }],
+        platforms: subscription.platforms,
+      }, options);
+      if (!planned || planned.outdated.length === 0) {
         upToDate++;
         continue;
       }
@@ -70,7 +73,7 @@ export async function runSubscription(subscription: Subscription, deps: RunDeps,
         destination: { registry: destination.registry, repository: destination.repository, tag: image.tag },
         options: { overwrite: subscription.overwrite, platforms: subscription.platforms, referrers: true },
         pushedAt: new Date(image.created ?? started.getTime()).toISOString(),
-        identity: `digest:${image.digest}`,
+        identity: digestIdentity(image.digest),
       });
     } catch (error) {
       errors.push(`${image.tag}: ${asCrossdockError(error).message}`);

@@ -5,10 +5,10 @@
  */
 import { asCrossdockError } from '../errors.ts';
 import type { CallOptions } from '../oci/client.ts';
-import { nextRun, parseSchedule, type Schedule } from './schedule.ts';
-import { runSubscription, type RunDeps } from './run-subscription.ts';
-import type { Subscription, SubscriptionRun } from './subscription.ts';
-import type { SubscriptionStore } from './subscription-store.ts';
+import { nextRun, parseSchedule, type Schedule } from '../subscriptions/schedule.ts';
+import type { Subscription, SubscriptionRun } from '../subscriptions/subscription.ts';
+import type { SubscriptionStore } from '../subscriptions/subscription-store.ts';
+import { runSubscription, type RunDeps } from './subscription-run.ts';
 
 export interface DueDeps extends RunDeps {
   subscriptions: SubscriptionStore;

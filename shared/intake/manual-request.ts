@@ -1,0 +1,72 @@
+/**
+ * A manual request (`POST /sync`): replicate one image now, to one or more destinations
+ * (renamed if wanted). Every problem with the request is named at once; each request is new
+ * work, so asking again later replicates again.
+ */
+import { z } from 'zod';
+import { InvalidInputError } from '../errors.ts';
+import { undeclaredProblems } from '../oci/egress-policy.ts';
+import { parsePlatforms } from '../oci/platform-filter.ts';
+import { parseReference, type Reference } from '../oci/reference.ts';
+import type { RegistryPool } from '../oci/registry-pool.ts';
+import { enqueueTasks, type EnqueueDeps, type EnqueuedTask } from '../tasks/enqueue.ts';
+import type { NewTask } from '../tasks/task.ts';
+
+export const SyncRequest = z.strictObject({
+  /** `registry/repository:tag` or `…@sha256:…`. */
+  source: z.string().min(1),
+  /** `registry/repository[:tag]` each; the tag defaults to the source's. */
+  destinations: z.array(z.string().min(1)).min(1).max(20),
+  overwrite: z.boolean().default(false),
+  platforms: z.array(z.string()).default([]),
+  referrers: z.boolean().default(true),
+});
+export type SyncRequest = z.infer<typeof SyncRequest>;
+
+export interface ManualIntakeDeps extends EnqueueDeps {
+  pool: RegistryPool;
+}
+
+/** The tasks a request asks for, or InvalidInputError naming every problem. */
+export function tasksForRequest(request: SyncRequest, pool: RegistryPool, at: Date): NewTask[] {
+  const problems: string[] = [];
+  const reference = (text: string, field: string): Reference | undefined => {
+    try {
+      return parseReference(text);
+    } catch (error) {
+      problems.push(`${field}: ${(error as Error).message}`);
+      return undefined;
+    }
+  };
+  const source = reference(request.source, 'source');
+  if (source && source.tag === undefined && source.digest === undefined) problems.push('source: name a tag or a digest');
+  const destinations = request.destinations.map((d, i) => {
+    const ref = reference(d, `destinations.${i}`);
+    if (ref?.digest) problems.push(`destinations.${i}: a destination names a tag, not a digest`);
+    if (ref && source && ref.tag === undefined && source.tag === undefined) problems.push(`destinations.${i}: name a tag (the source has none)`);
+    return ref;
+  });
+  try {
+    if (request.platforms.length > 0) parsePlatforms(request.platforms);
+  } catch (error) {
+    problems.push(`platforms: ${(error as Error).message}`);
+  }
+  problems.push(...undeclaredProblems(pool.egress?.declared, [
+    ...(source ? [['source', source.registry] as const] : []),
+    ...destinations.flatMap((d, i) => (d ? [[`destinations.${i}`, d.registry] as const] : [])),
+  ]));
+  if (problems.length > 0 || !source) throw new InvalidInputError('INVALID_REQUEST', problems);
+  return destinations.map((d) => ({
+    kind: 'manual' as const,
+    source,
+    destination: { registry: d!.registry, repository: d!.repository, ...((d!.tag ?? source.tag) ? { tag: d!.tag ?? source.tag } : {}) },
+    options: { overwrite: request.overwrite, platforms: request.platforms, referrers: request.referrers },
+    pushedAt: at.toISOString(),
+    identity: `request:${at.toISOString()}`,
+  }));
+}
+
+export async function acceptRequest(deps: ManualIntakeDeps, request: SyncRequest): Promise<EnqueuedTask[]> {
+  const at = (deps.now ?? (() => new Date()))();
+  return enqueueTasks(deps, tasksForRequest(request, deps.pool, at));
+}
