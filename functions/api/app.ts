@@ -12,8 +12,8 @@ import { syncRoutes } from './sync-routes.ts';
 import { tasksRoutes } from './tasks-routes.ts';
 
 export interface ApiAppDeps extends EnqueueDeps {
-  rulesStore: RuleStore;
-  subscriptions: SubscriptionStore;
+  ruleStore: RuleStore;
+  subscriptionStore: SubscriptionStore;
   pool: RegistryPool;
   apiKeys: readonly string[];
 }

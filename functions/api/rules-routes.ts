@@ -11,7 +11,7 @@ import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
 import { readJson } from '../http/body.ts';
 
 export interface RulesRoutesDeps extends EnqueueDeps {
-  rulesStore: RuleStore;
+  ruleStore: RuleStore;
   pool: RegistryPool;
 }
 
@@ -30,13 +30,13 @@ async function validRuleInput(c: import('hono').Context, pool: RegistryPool): Pr
 export function rulesRoutes(deps: RulesRoutesDeps) {
   const now = () => (deps.now ?? (() => new Date()))().toISOString();
   const mustGet = async (id: string): Promise<Rule> => {
-    const rule = await deps.rulesStore.get(id);
+    const rule = await deps.ruleStore.get(id);
     if (!rule) throw new RuleNotFoundError(id);
     return rule;
   };
   const setEnabled = (enabled: boolean) => async (c: import('hono').Context) => {
     const rule = { ...(await mustGet(c.req.param('id')!)), enabled, updatedAt: now() };
-    await deps.rulesStore.put(rule);
+    await deps.ruleStore.put(rule);
     return c.json(rule);
   };
 
@@ -45,21 +45,21 @@ export function rulesRoutes(deps: RulesRoutesDeps) {
       const input = await validRuleInput(c, deps.pool);
       const at = now();
       const rule = Rule.parse({ ...input, id: randomUUID(), createdAt: at, updatedAt: at });
-      await deps.rulesStore.put(rule);
+      await deps.ruleStore.put(rule);
       deps.logger.info('rule created', { rule_id: rule.id });
       return c.json(rule, 201);
     })
-    .get('/', async (c) => c.json({ items: await deps.rulesStore.list() }))
+    .get('/', async (c) => c.json({ items: await deps.ruleStore.list() }))
     .get('/:id', async (c) => c.json(await mustGet(c.req.param('id'))))
     .put('/:id', async (c) => {
       const existing = await mustGet(c.req.param('id'));
       const input = await validRuleInput(c, deps.pool);
       const rule = Rule.parse({ ...input, id: existing.id, createdAt: existing.createdAt, updatedAt: now() });
-      await deps.rulesStore.put(rule);
+      await deps.ruleStore.put(rule);
       return c.json(rule);
     })
     .delete('/:id', async (c) => {
-      if (!(await deps.rulesStore.delete(c.req.param('id')))) throw new RuleNotFoundError(c.req.param('id'));
+      if (!(await deps.ruleStore.delete(c.req.param('id')))) throw new RuleNotFoundError(c.req.param('id'));
       return c.body(null, 204);
     })
     .post('/:id/enable', setEnabled(true))

@@ -12,7 +12,7 @@ import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
 import { readJson } from '../http/body.ts';
 
 export interface SubscriptionRoutesDeps extends EnqueueDeps {
-  subscriptions: SubscriptionStore;
+  subscriptionStore: SubscriptionStore;
   pool: RegistryPool;
 }
 
@@ -29,7 +29,7 @@ export function subscriptionsRoutes(deps: SubscriptionRoutesDeps) {
     return input;
   };
   const mustGet = async (id: string) => {
-    const found = await deps.subscriptions.get(id);
+    const found = await deps.subscriptionStore.get(id);
     if (!found) throw new SubscriptionNotFoundError(id);
     return found;
   };
@@ -39,10 +39,10 @@ export function subscriptionsRoutes(deps: SubscriptionRoutesDeps) {
       const at = now();
       // The first run is due at once; the schedule takes over from there.
       const subscription = Subscription.parse({ ...input, id: randomUUID(), createdAt: at.toISOString(), updatedAt: at.toISOString(), nextRunAt: at.toISOString() });
-      await deps.subscriptions.put(subscription);
+      await deps.subscriptionStore.put(subscription);
       return c.json(subscription, 201);
     })
-    .get('/', async (c) => c.json({ items: await deps.subscriptions.list() }))
+    .get('/', async (c) => c.json({ items: await deps.subscriptionStore.list() }))
     .get('/:id', async (c) => c.json(await mustGet(c.req.param('id'))))
     .put('/:id', async (c) => {
       const existing = await mustGet(c.req.param('id'));
@@ -56,11 +56,11 @@ export function subscriptionsRoutes(deps: SubscriptionRoutesDeps) {
         nextRunAt: nextRun(parseSchedule(input.schedule), at).toISOString(),
         ...(existing.lastRun ? { lastRun: existing.lastRun } : {}),
       });
-      await deps.subscriptions.put(subscription);
+      await deps.subscriptionStore.put(subscription);
       return c.json(subscription);
     })
     .delete('/:id', async (c) => {
-      if (!(await deps.subscriptions.delete(c.req.param('id')))) throw new SubscriptionNotFoundError(c.req.param('id'));
+      if (!(await deps.subscriptionStore.delete(c.req.param('id')))) throw new SubscriptionNotFoundError(c.req.param('id'));
       return c.body(null, 204);
     })
     .post('/:id/run', async (c) => {

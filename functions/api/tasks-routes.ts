@@ -48,7 +48,7 @@ const described = (match: RepositoryMatch, side: string) => ({ registry: match.r
 
 
 export function tasksRoutes(deps: EnqueueDeps) {
-  const { store } = deps;
+  const { taskStore } = deps;
   return new Hono()
     .get('/', async (c) => {
       const q = readQuery(c, ListQuery);
@@ -64,7 +64,7 @@ export function tasksRoutes(deps: EnqueueDeps) {
         ...(since ? { since } : {}),
         ...(until ? { until } : {}),
       };
-      const page = await store.list(filter, q.limit, q.cursor);
+      const page = await taskStore.list(filter, q.limit, q.cursor);
       const filters = {
         ...(q.rule ? { rule: q.rule } : {}),
         ...(q.status ? { status: q.status } : {}),
@@ -77,7 +77,7 @@ export function tasksRoutes(deps: EnqueueDeps) {
       return c.json({ ...page, filters, order: 'newest first' });
     })
     .get('/:id', async (c) => {
-      const task = await store.get(c.req.param('id'));
+      const task = await taskStore.get(c.req.param('id'));
       if (!task) throw new TaskNotFoundError(c.req.param('id'));
       return c.json(task);
     })

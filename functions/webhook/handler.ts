@@ -12,8 +12,8 @@ import { createWebhookApp } from './app.ts';
 
 const config = loadLambdaConfig(process.env, ['webhookSources']);
 const stores = createStores(config.settings, config.logger);
-const rules = createRuleLookup(stores.rulesStore);
-const current = rebuildOnChange(config.secrets, (secrets) => handle(createWebhookApp({ ...stores, rules, sources: secrets.webhookSources })));
+const ruleLookup = createRuleLookup(stores.ruleStore);
+const current = rebuildOnChange(config.secrets, (secrets) => handle(createWebhookApp({ ...stores, ruleLookup, sources: secrets.webhookSources })));
 
 export async function handler(event: LambdaEvent, context?: LambdaContext) {
   return (await current())(event, context);

@@ -17,9 +17,9 @@ export type AwsSettings = Pick<ServiceConfig, 'region' | 'dynamodbEndpoint' | 's
 
 export interface Stores {
   logger: Logger;
-  rulesStore: DynamoDbRuleStore;
-  subscriptions: DynamoDbSubscriptionStore;
-  store: DynamoDbTaskStore;
+  ruleStore: DynamoDbRuleStore;
+  subscriptionStore: DynamoDbSubscriptionStore;
+  taskStore: DynamoDbTaskStore;
   queue: Queue;
 }
 
@@ -36,9 +36,9 @@ export function createStores(config: AwsSettings, logger: Logger): Stores {
   const sqs = new SQSClient({ region: config.region, ...localCredentials(config.sqsEndpoint) });
   return {
     logger,
-    rulesStore: new DynamoDbRuleStore(dynamodb, config.rulesTable),
-    subscriptions: new DynamoDbSubscriptionStore(dynamodb, config.rulesTable),
-    store: new DynamoDbTaskStore({ client: dynamodb, tableName: config.tasksTable, retentionDays: config.retentionDays }),
+    ruleStore: new DynamoDbRuleStore(dynamodb, config.rulesTable),
+    subscriptionStore: new DynamoDbSubscriptionStore(dynamodb, config.rulesTable),
+    taskStore: new DynamoDbTaskStore({ client: dynamodb, tableName: config.tasksTable, retentionDays: config.retentionDays }),
     queue: new SqsQueue(sqs, config.queueUrl, logger),
   };
 }

@@ -12,7 +12,7 @@ import { createSqsHandler, type LambdaContext } from './sqs-handler.ts';
 const config = loadLambdaConfig(process.env, ['registries', 'webhookSources']);
 const stores = createStores(config.settings, config.logger);
 const current = rebuildWithRegistries(config.secrets, config.logger, (parts) =>
-  createSqsHandler(createWorker({ store: stores.store, engine: parts.engine, logger: config.logger, queue: stores.queue, maxReceiveCount: config.settings.maxReceiveCount })));
+  createSqsHandler(createWorker({ taskStore: stores.taskStore, engine: parts.engine, logger: config.logger, queue: stores.queue, maxReceiveCount: config.settings.maxReceiveCount })));
 
 export async function handler(event: unknown, context: LambdaContext) {
   return (await current())(event, context);

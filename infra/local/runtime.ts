@@ -63,7 +63,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     if (!config.aws) await requeueUnfinished(service);
 
     const sqs = createAwsClients({ region: serviceConf.region, ...(serviceConf.sqsEndpoint ? { sqsEndpoint: serviceConf.sqsEndpoint } : {}) }).sqs;
-    const worker = createWorker({ store: service.store, engine: service.engine, logger, queue: service.queue, maxReceiveCount: config.worker.maxReceiveCount });
+    const worker = createWorker({ taskStore: service.taskStore, engine: service.engine, logger, queue: service.queue, maxReceiveCount: config.worker.maxReceiveCount });
     const poller: Poller = startPoller({
       sqs,
       queueUrl: serviceConf.queueUrl,
@@ -93,7 +93,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     }, config.schedules.subscriptionsSeconds * 1000);
     subscriptions.unref();
 
-    const webhook = createWebhookApp({ ...producer, rules: createRuleLookup(service.rulesStore) });
+    const webhook = createWebhookApp({ ...producer, ruleLookup: createRuleLookup(service.ruleStore) });
     const api = createApiApp({ ...producer });
     handle = (request: Request) => {
       const path = new URL(request.url).pathname;

@@ -11,7 +11,7 @@ import type { SubscriptionStore } from '../subscriptions/subscription-store.ts';
 import { runSubscription, type RunDeps } from './subscription-run.ts';
 
 export interface DueDeps extends RunDeps {
-  subscriptions: SubscriptionStore;
+  subscriptionStore: SubscriptionStore;
 }
 
 /** Time kept back at the end of an invocation: a subscription is not started in it. */
@@ -27,7 +27,7 @@ export async function runAndRecord(subscription: Subscription, deps: DueDeps, op
     // Stored before schedules were checked for a next run: it could only fail again every time,
     // so it is switched off with the reason; a PUT with a schedule that runs switches it on.
     const run: SubscriptionRun = { at: now.toISOString(), considered: 0, enqueued: 0, upToDate: 0, tasks: [], errors: [`schedule: ${asCrossdockError(error).message}`], durationMs: 0 };
-    await deps.subscriptions.put({ ...subscription, enabled: false, lastRun: run });
+    await deps.subscriptionStore.put({ ...subscription, enabled: false, lastRun: run });
     deps.logger.warn('subscription disabled', { subscription_id: subscription.id, reason: 'schedule never runs' });
     return run;
   }
@@ -38,7 +38,7 @@ export async function runAndRecord(subscription: Subscription, deps: DueDeps, op
   } catch (error) {
     run = { at: now.toISOString(), considered: 0, enqueued: 0, upToDate: 0, tasks: [], errors: [asCrossdockError(error).message], durationMs: Date.now() - now.getTime() };
   }
-  await deps.subscriptions.put({ ...subscription, lastRun: run, nextRunAt: nextRun(schedule, now).toISOString(), ...(createdByDigest ? { createdByDigest } : {}) });
+  await deps.subscriptionStore.put({ ...subscription, lastRun: run, nextRunAt: nextRun(schedule, now).toISOString(), ...(createdByDigest ? { createdByDigest } : {}) });
   return run;
 }
 
@@ -48,7 +48,7 @@ export async function runAndRecord(subscription: Subscription, deps: DueDeps, op
  */
 export async function runDueSubscriptions(deps: DueDeps, options: CallOptions = {}): Promise<{ ran: number; failed: number }> {
   const now = (deps.now ?? (() => new Date()))();
-  const due = (await deps.subscriptions.list()).filter((s) => s.enabled && Date.parse(s.nextRunAt) <= now.getTime());
+  const due = (await deps.subscriptionStore.list()).filter((s) => s.enabled && Date.parse(s.nextRunAt) <= now.getTime());
   let ran = 0;
   let failed = 0;
   for (const subscription of due) {

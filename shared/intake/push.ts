@@ -12,7 +12,7 @@ import type { NewTask } from '../tasks/task.ts';
 import type { PushEvent } from '../webhooks/push-event.ts';
 
 export interface PushIntakeDeps extends EnqueueDeps {
-  rules: RuleLookup;
+  ruleLookup: RuleLookup;
 }
 
 export interface AcceptedPush {
@@ -52,7 +52,7 @@ export async function acceptPushes(
   receivedAt: Date,
 ): Promise<{ pushes: AcceptedPush[]; tasks: EnqueuedTask[] }> {
   const pushes = await Promise.all(events.map(async (event) => {
-    const matches = matchRules(await deps.rules(event.registry), event);
+    const matches = matchRules(await deps.ruleLookup(event.registry), event);
     return { event, matches, tasks: tasksForPush(event, matches, rawBody, receivedAt) };
   }));
   const tasks = await enqueueTasks(deps, pushes.flatMap((p) => p.tasks));

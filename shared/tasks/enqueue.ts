@@ -9,7 +9,7 @@ import { newTask, type NewTask, type Task } from './task.ts';
 import type { TaskStore } from './task-store.ts';
 
 export interface EnqueueDeps {
-  store: TaskStore;
+  taskStore: TaskStore;
   queue: Queue;
   logger: Logger;
   now?: () => Date;
@@ -29,12 +29,12 @@ export async function enqueueTasks(deps: EnqueueDeps, inputs: NewTask[]): Promis
     if (!seen.has(task.id)) seen.set(task.id, task);
   }
   const tasks = [...seen.values()];
-  const outcomes = await Promise.all(tasks.map(async (task) => ({ task, created: (await deps.store.create(task)) === 'created' })));
+  const outcomes = await Promise.all(tasks.map(async (task) => ({ task, created: (await deps.taskStore.create(task)) === 'created' })));
   const created = outcomes.filter((o) => o.created).map((o) => o.task.id);
   if (created.length > 0) {
     const { failed } = await deps.queue.send(created.map((taskId) => ({ taskId })));
     const sent = created.filter((id) => !failed.includes(id));
-    await deps.store.markEnqueued(sent, now);
+    await deps.taskStore.markEnqueued(sent, now);
     for (const id of created) deps.logger.info('task created', { task_id: id, enqueued: !failed.includes(id) });
   }
   return outcomes.map((o) => ({ id: o.task.id, created: o.created }));
@@ -62,13 +62,13 @@ export async function sweepStalePending(
   let failedCount = 0;
   let cursor: string | undefined;
   do {
-    const page = await deps.store.listWaiting(new Date(now.getTime() - options.olderThanMs), options.limit ?? SWEEP_PAGE, cursor);
+    const page = await deps.taskStore.listWaiting(new Date(now.getTime() - options.olderThanMs), options.limit ?? SWEEP_PAGE, cursor);
     cursor = page.cursor;
     const due = page.items.filter((t) => t.status === 'PENDING' && (t.enqueuedAt === undefined || t.enqueuedAt < resendBefore));
     if (due.length === 0) continue;
     const { failed } = await deps.queue.send(due.map(messageFor));
     const sent = due.map((t) => t.id).filter((id) => !failed.includes(id));
-    await deps.store.markEnqueued(sent, now);
+    await deps.taskStore.markEnqueued(sent, now);
     resent += sent.length;
     failedCount += failed.length;
   } while (cursor);
@@ -79,11 +79,11 @@ export async function sweepStalePending(
 /** Runs a finished task again now, in its next generation (`POST /tasks/:id/retry`). */
 export async function rerunTask(deps: EnqueueDeps, id: string): Promise<{ task: Task; enqueued: boolean }> {
   const now = (deps.now ?? (() => new Date()))();
-  const task = await deps.store.rerun(id, now);
+  const task = await deps.taskStore.rerun(id, now);
   const { failed } = await deps.queue.send([messageFor(task)]);
   const enqueued = failed.length === 0;
   // Not sent: the task waits in PENDING without enqueuedAt, and the sweep sends it.
-  if (enqueued) await deps.store.markEnqueued([id], now);
+  if (enqueued) await deps.taskStore.markEnqueued([id], now);
   deps.logger.info('task rerun', { task_id: id, generation: task.generation, enqueued });
   return { task: enqueued ? { ...task, enqueuedAt: now.toISOString() } : task, enqueued };
 }

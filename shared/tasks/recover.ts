@@ -14,16 +14,16 @@ export async function requeueUnfinished(deps: EnqueueDeps): Promise<{ requeued: 
   for (const status of ['PENDING', 'RUNNING'] as const) {
     let cursor: string | undefined;
     do {
-      const page = await deps.store.list({ status }, PAGE, cursor);
+      const page = await deps.taskStore.list({ status }, PAGE, cursor);
       unfinished.push(...page.items);
       cursor = page.cursor;
     } while (cursor);
   }
   const running = unfinished.filter((t) => t.status === 'RUNNING');
-  for (const task of running) await deps.store.release(task.id, { code: 'INTERRUPTED', message: 'the runtime stopped during the copy; it runs again' }, now);
+  for (const task of running) await deps.taskStore.release(task.id, { code: 'INTERRUPTED', message: 'the runtime stopped during the copy; it runs again' }, now);
   if (unfinished.length === 0) return { requeued: 0, released: 0 };
   const { failed } = await deps.queue.send(unfinished.map(messageFor));
-  await deps.store.markEnqueued(unfinished.map((t) => t.id).filter((id) => !failed.includes(id)), now);
+  await deps.taskStore.markEnqueued(unfinished.map((t) => t.id).filter((id) => !failed.includes(id)), now);
   deps.logger.info('unfinished tasks requeued', { requeued: unfinished.length - failed.length, released: running.length });
   return { requeued: unfinished.length - failed.length, released: running.length };
 }

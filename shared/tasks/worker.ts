@@ -17,7 +17,7 @@ import type { Task, TaskResult } from './task.ts';
 import type { TaskStore } from './task-store.ts';
 
 export interface WorkerDeps {
-  store: TaskStore;
+  taskStore: TaskStore;
   engine: CopyEngine;
   logger: Logger;
   /** Receives after which SQS moves a message to the dead-letter queue (the redrive policy). */
@@ -77,7 +77,7 @@ export function createWorker(deps: WorkerDeps) {
     const { taskId, generation } = parsed.data;
     const log = deps.logger.child({ task_id: taskId });
     const leaseMs = Math.max(invocation.deadline - now().getTime(), 60_000);
-    const claim = await deps.store.claim(taskId, now(), leaseMs, generation ?? 0);
+    const claim = await deps.taskStore.claim(taskId, now(), leaseMs, generation ?? 0);
     if (!claim.claimed) {
       log.info('task not claimed', { why: claim.why });
       // Another worker holds it: look again after the visibility timeout.
@@ -88,12 +88,12 @@ export function createWorker(deps: WorkerDeps) {
     try {
       const result = await copyTask(deps, task, invocation.deadline - RECORD_MARGIN_MS, invocation.signal);
       const status = result.status === 'skipped' ? 'SKIPPED' : 'SUCCEEDED';
-      await deps.store.finish(taskId, { status, result: toTaskResult(result), ...started(task) }, now());
+      await deps.taskStore.finish(taskId, { status, result: toTaskResult(result), ...started(task) }, now());
       log.info('task finished', { status, digest: result.digest, size: result.bytes, reason: result.reason });
       return true;
     } catch (thrown) {
       if (invocation.signal?.aborted) {
-        await deps.store.release(taskId, { code: 'INTERRUPTED', message: 'the worker stopped during the copy; it will run again' }, now());
+        await deps.taskStore.release(taskId, { code: 'INTERRUPTED', message: 'the worker stopped during the copy; it will run again' }, now());
         log.warn('task interrupted', {});
         return false;
       }
@@ -101,11 +101,11 @@ export function createWorker(deps: WorkerDeps) {
       const failure = { code: error.code, message: error.message };
       if (error.retryable && record.receiveCount < deps.maxReceiveCount) {
         const next = await delay(record, thrown, log);
-        await deps.store.release(taskId, failure, now(), next);
+        await deps.taskStore.release(taskId, failure, now(), next);
         log.warn('task will be retried', { code: error.code, error: error.message, receive_count: record.receiveCount, next_attempt_at: next?.toISOString() });
         return false;
       }
-      await deps.store.finish(taskId, { status: 'FAILED', error: failure, ...started(task), ...(error.retryable ? { deadLettered: true } : {}) }, now());
+      await deps.taskStore.finish(taskId, { status: 'FAILED', error: failure, ...started(task), ...(error.retryable ? { deadLettered: true } : {}) }, now());
       log.error('task failed', { code: error.code, error: error.message, retryable: error.retryable });
       // A retryable failure on its last receive goes on to the dead-letter queue.
       return !error.retryable;
@@ -137,7 +137,7 @@ async function copyTask(deps: WorkerDeps, task: Task, deadline: number, signal: 
     ...(signal ? { signal } : {}),
     ...(task.options.platforms.length > 0 ? { platforms: parsePlatforms(task.options.platforms) } : {}),
     beforeTagPush: async () =>
-      (await deps.store.advanceTagHead(destination, pushedAt, task.id))
+      (await deps.taskStore.advanceTagHead(destination, pushedAt, task.id))
         ? undefined
         : `a newer push of ${destination} was replicated already; this push (${pushedAt}) does not replace it`,
   });

@@ -50,16 +50,16 @@ const [src, dst] = await Promise.all([startRegistry({ name: 'capacity-src' }), s
 const aws = await startLocalAws({ dynamodb: engine, visibilityTimeoutSeconds: 60 });
 const meter = meterCapacity(aws.clients.dynamodb);
 const logger = silentLogger;
-const store = new DynamoDbTaskStore({ client: aws.clients.dynamodb, tableName: aws.tables.tasks, retentionDays: 30 });
-const rulesStore = new DynamoDbRuleStore(aws.clients.dynamodb, aws.tables.rules);
-const subscriptions = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aws.tables.rules);
+const taskStore = new DynamoDbTaskStore({ client: aws.clients.dynamodb, tableName: aws.tables.tasks, retentionDays: 30 });
+const ruleStore = new DynamoDbRuleStore(aws.clients.dynamodb, aws.tables.rules);
+const subscriptionStore = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aws.tables.rules);
 const queue = new SqsQueue(aws.clients.sqs, aws.queueUrl, logger);
 const pool = new RegistryPool({ directory: new RegistryDirectory({}), logger });
 const engineOci = new CopyEngine({ pool, logger });
-const deps = { store, queue, logger, rulesStore, subscriptions, pool };
-const webhook = createWebhookApp({ ...deps, sources: { distribution: { provider: 'distribution', auth: { kind: 'header', header: 'authorization', value: TOKEN }, registry: src.host } }, rules: createRuleLookup(rulesStore) });
+const deps = { taskStore, queue, logger, ruleStore, subscriptionStore, pool };
+const webhook = createWebhookApp({ ...deps, sources: { distribution: { provider: 'distribution', auth: { kind: 'header', header: 'authorization', value: TOKEN }, registry: src.host } }, ruleLookup: createRuleLookup(ruleStore) });
 const api = createApiApp({ ...deps, apiKeys: [API_KEY] });
-const handler = createSqsHandler(createWorker({ store, engine: engineOci, logger, queue, maxReceiveCount: 5 }));
+const handler = createSqsHandler(createWorker({ taskStore, engine: engineOci, logger, queue, maxReceiveCount: 5 }));
 
 try {
   const rule = await api.request('/rules', {
@@ -106,7 +106,7 @@ try {
 
   const statuses: Record<string, number> = {};
   for (const id of ids) {
-    const status = (await store.get(id))?.status ?? 'MISSING';
+    const status = (await taskStore.get(id))?.status ?? 'MISSING';
     statuses[status] = (statuses[status] ?? 0) + 1;
   }
   const round = (n: number) => Math.round(n * 1000) / 1000;

@@ -43,10 +43,10 @@ for (let i = 0; i < RULES; i += 25) {
   }))));
 }
 const app = createWebhookApp({
-  store: new DynamoDbTaskStore({ client: clients.dynamodb, tableName: tableName('bench', TASKS_TABLE), retentionDays: 1 }),
+  taskStore: new DynamoDbTaskStore({ client: clients.dynamodb, tableName: tableName('bench', TASKS_TABLE), retentionDays: 1 }),
   queue: new SqsQueue(clients.sqs, queueUrl, silentLogger),
   logger: silentLogger,
-  rules: createRuleLookup(rulesStore),
+  ruleLookup: createRuleLookup(rulesStore),
   sources: { distribution: { provider: 'distribution', auth: { kind: 'header', header: 'authorization', value: BENCH_TOKEN }, registry: BENCH_REGISTRY } },
 });
 serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => process.stdout.write(`http://127.0.0.1:${info.port}\n`));

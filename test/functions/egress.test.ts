@@ -116,7 +116,7 @@ describe('stored work naming a registry no longer declared is refused when run',
   test('POST /rules/:id/run of a stored rule naming an undeclared registry: 400 REGISTRY_NOT_ALLOWED, nothing contacted', async () => {
     // Written to the store directly: the API would not accept it, but the declaration may change.
     const stored = Rule.parse({ ...rule(canary.host, [dst.host]), id: 'stale-rule', createdAt: at, updatedAt: at });
-    await api.rulesStore.put(stored);
+    await api.ruleStore.put(stored);
     const res = await api.api('POST', `/rules/${stored.id}/run`);
     assert.equal(res.status, 400);
     assert.equal(res.body.error.code, 'REGISTRY_NOT_ALLOWED');
@@ -127,7 +127,7 @@ describe('stored work naming a registry no longer declared is refused when run',
 
   test('POST /subscriptions/:id/run of a stored subscription naming an undeclared registry: 400 REGISTRY_NOT_ALLOWED, nothing contacted', async () => {
     const stored = Subscription.parse({ name: 's', source: { registry: canary.host, repository: 'internal/app' }, destination: { registry: dst.host, repository: 'mirror/app' }, latest: 1, id: 'stale-subscription', createdAt: at, updatedAt: at, nextRunAt: at });
-    await api.subscriptions.put(stored);
+    await api.subscriptionStore.put(stored);
     const res = await api.api('POST', `/subscriptions/${stored.id}/run`);
     assert.equal(res.status, 400);
     assert.equal(res.body.error.code, 'REGISTRY_NOT_ALLOWED');
@@ -138,7 +138,7 @@ describe('stored work naming a registry no longer declared is refused when run',
 
 describe('the worker reaches only what is declared', () => {
   test('a task naming an undeclared registry fails permanently with REGISTRY_NOT_ALLOWED; nothing reaches it', async () => {
-    const [task] = await enqueueTasks({ store: h.store, queue: h.queue, logger: silentLogger }, [{
+    const [task] = await enqueueTasks({ taskStore: h.taskStore, queue: h.queue, logger: silentLogger }, [{
       kind: 'manual',
       source: parseReference(`${canary.host}/internal/anything:v1`),
       destination: { registry: dst.host, repository: 'stolen/app', tag: 'v1' },

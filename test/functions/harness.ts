@@ -47,10 +47,10 @@ export interface HarnessOptions {
 
 export interface Harness {
   aws: LocalAws;
-  store: DynamoDbTaskStore;
+  taskStore: DynamoDbTaskStore;
   queue: SqsQueue;
-  rulesStore: DynamoDbRuleStore;
-  subscriptions: DynamoDbSubscriptionStore;
+  ruleStore: DynamoDbRuleStore;
+  subscriptionStore: DynamoDbSubscriptionStore;
   pool: RegistryPool;
   webhookUrl: string;
   apiUrl: string;
@@ -72,8 +72,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const aws = await startLocalAws({ maxReceiveCount, visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 1 });
   const logs: string[] = [];
   const logger: Logger = createLogger({ level: 'debug', sink: (line) => logs.push(line) });
-  const store = new DynamoDbTaskStore({ client: aws.clients.dynamodb, tableName: aws.tables.tasks, retentionDays: 30 });
-  const rulesStore = new DynamoDbRuleStore(aws.clients.dynamodb, aws.tables.rules);
+  const taskStore = new DynamoDbTaskStore({ client: aws.clients.dynamodb, tableName: aws.tables.tasks, retentionDays: 30 });
+  const ruleStore = new DynamoDbRuleStore(aws.clients.dynamodb, aws.tables.rules);
   const queue = new SqsQueue(aws.clients.sqs, aws.queueUrl, logger);
   const declaredHosts = Object.fromEntries((options.declare ?? []).map((host) => [host, {}]));
   const sourceRegistries = Object.values(options.sources ?? {}).flatMap((s) => (s.registry ? [s.registry] : []));
@@ -85,10 +85,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
   });
   const engine = new CopyEngine({ pool, logger });
-  const worker = createWorker({ store, engine, logger, maxReceiveCount, ...(options.redelivery ? { queue, redelivery: options.redelivery } : {}) });
-  const subscriptions = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aws.tables.rules);
-  const deps = { store, queue, logger, rulesStore, subscriptions, pool };
-  const webhook = await listen(createWebhookApp({ ...deps, sources: options.sources ?? {}, rules: createRuleLookup(rulesStore, 0) }).fetch, options.webhookPort);
+  const worker = createWorker({ taskStore, engine, logger, maxReceiveCount, ...(options.redelivery ? { queue, redelivery: options.redelivery } : {}) });
+  const subscriptionStore = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aws.tables.rules);
+  const deps = { taskStore, queue, logger, ruleStore, subscriptionStore, pool };
+  const webhook = await listen(createWebhookApp({ ...deps, sources: options.sources ?? {}, ruleLookup: createRuleLookup(ruleStore, 0) }).fetch, options.webhookPort);
   const api = await listen(createApiApp({ ...deps, apiKeys: [API_KEY] }).fetch);
 
   const drain: Harness['drain'] = async ({ idleMs = 1500, maxMs = 30_000 } = {}) => {
@@ -118,10 +118,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   return {
     aws,
-    store,
+    taskStore,
     queue,
-    rulesStore,
-    subscriptions,
+    ruleStore,
+    subscriptionStore,
     pool,
     webhookUrl: webhook.url,
     apiUrl: api.url,

@@ -144,7 +144,7 @@ describe('subscriptions keep the newest matching tags of an external repository'
   test('a subscription whose source is down records its error; the others still run', async () => {
     const down = await subscribe({ source: { registry: gone, repository: 'gone/app' }, destination: { registry: dst.host, repository: 'gone/app' }, latest: 1 });
     const fine = await subscribe({ source: { registry: upstream.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'fine/app' }, tagPattern: 'v1\\.0\\.0', latest: 1 });
-    const result = await runDueSubscriptions({ store: h.store, queue: { send: async () => ({ failed: [] as string[] }) }, logger: silentLogger, pool: h.pool, subscriptions: h.subscriptions });
+    const result = await runDueSubscriptions({ taskStore: h.taskStore, queue: { send: async () => ({ failed: [] as string[] }) }, logger: silentLogger, pool: h.pool, subscriptionStore: h.subscriptionStore });
     assert.ok(result.ran >= 2 && result.failed >= 1, JSON.stringify(result));
     const downRecord = (await h.api('GET', `/subscriptions/${down}`)).body;
     assert.match(downRecord.lastRun.errors[0], /list tags of .*gone\/app: .*(ECONNREFUSED|unreachable)/i);
@@ -166,9 +166,9 @@ describe('subscriptions keep the newest matching tags of an external repository'
     // Written straight to the store, as records saved before schedules were checked at creation are.
     const at = '2026-01-01T00:00:00.000Z';
     const never = Subscription.parse({ name: 'stored never', source: { registry: upstream.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'never/app' }, latest: 1, schedule: '0 0 31 4 *', id: 'stored-never', createdAt: at, updatedAt: at, nextRunAt: at });
-    await h.subscriptions.put(never);
+    await h.subscriptionStore.put(never);
     const fine = await subscribe({ source: { registry: upstream.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'after-never/app' }, tagPattern: 'v1\\.1\\.0', latest: 1 });
-    const deps = { store: h.store, queue: { send: async () => ({ failed: [] as string[] }) }, logger: silentLogger, pool: h.pool, subscriptions: h.subscriptions };
+    const deps = { taskStore: h.taskStore, queue: { send: async () => ({ failed: [] as string[] }) }, logger: silentLogger, pool: h.pool, subscriptionStore: h.subscriptionStore };
 
     const result = await runDueSubscriptions(deps);
 
@@ -185,7 +185,7 @@ describe('subscriptions keep the newest matching tags of an external repository'
 
   test('the schedule runs only what is due, and moves each run\'s next time forward', async () => {
     const id = await subscribe({ source: { registry: upstream.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'scheduled/app' }, tagPattern: 'v1\\..*', latest: 1, schedule: '6h' });
-    const deps = { store: h.store, queue: { send: async () => ({ failed: [] as string[] }) }, logger: silentLogger, pool: h.pool, subscriptions: h.subscriptions };
+    const deps = { taskStore: h.taskStore, queue: { send: async () => ({ failed: [] as string[] }) }, logger: silentLogger, pool: h.pool, subscriptionStore: h.subscriptionStore };
     const first = await runDueSubscriptions(deps);
     assert.ok(first.ran >= 1);
     const again = await runDueSubscriptions(deps);

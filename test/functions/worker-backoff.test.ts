@@ -116,7 +116,7 @@ describe('a destination down for 20 s, then back', () => {
     const pool = new RegistryPool({ directory: new RegistryDirectory({}), logger: silentLogger, retryPolicy: { attempts: 1, baseDelayMs: 10, maxDelayMs: 20, maxRetryAfterMs: 1000 } });
     const engine = new CopyEngine({ pool, logger: silentLogger });
     const queue = new SqsQueue(h.aws.clients.sqs, h.aws.queueUrl, silentLogger);
-    const worker = createWorker({ store: h.store, engine, logger: silentLogger, queue, redelivery: REDELIVERY, maxReceiveCount: MAX_RECEIVE_COUNT });
+    const worker = createWorker({ taskStore: h.taskStore, engine, logger: silentLogger, queue, redelivery: REDELIVERY, maxReceiveCount: MAX_RECEIVE_COUNT });
     try {
       const seen = await outage('local', () => {
         const poller = startPoller({ sqs: h.aws.clients.sqs, queueUrl: h.aws.queueUrl, handler: createSqsHandler(worker), concurrency: 1, batchSize: 10, visibilityTimeoutSeconds: VISIBILITY_TIMEOUT_S, logger: silentLogger });

@@ -48,7 +48,7 @@ describe('the runtime on configured AWS endpoints instead of the embedded ones',
     const started = Date.now();
     let record: { status: string } | undefined;
     while (Date.now() - started < 20_000) {
-      record = await runtime.service.store.get(tasks[0]!.id);
+      record = await runtime.service.taskStore.get(tasks[0]!.id);
       if (record?.status === 'SUCCEEDED') break;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -66,10 +66,10 @@ for (const engine of ['dynalite', 'dynamodb-local'] as const) {
       const queue = new SqsQueue(aws.clients.sqs, aws.queueUrl, silentLogger);
       const orphan = newTask(input('orphan'), new Date(Date.now() - 120_000));
       await store.create(orphan);
-      const [queued] = await enqueueTasks({ store, queue, logger: silentLogger }, [input('queued')]);
+      const [queued] = await enqueueTasks({ taskStore: store, queue, logger: silentLogger }, [input('queued')]);
 
-      const swept = await sweepStalePending({ store, queue, logger: silentLogger }, { olderThanMs: 60_000, limit: 100 });
-      const again = await sweepStalePending({ store, queue, logger: silentLogger }, { olderThanMs: 60_000, limit: 100 });
+      const swept = await sweepStalePending({ taskStore: store, queue, logger: silentLogger }, { olderThanMs: 60_000, limit: 100 });
+      const again = await sweepStalePending({ taskStore: store, queue, logger: silentLogger }, { olderThanMs: 60_000, limit: 100 });
 
       assert.deepEqual(swept, { resent: 1, failed: 0 });
       assert.deepEqual(again, { resent: 0, failed: 0 });

@@ -41,7 +41,7 @@ for (const engine of ['dynalite', 'dynamodb-local'] as const) {
       let created = 0;
       for (let chunk = 0; chunk < 600; chunk += 50) {
         const backlog = Array.from({ length: 50 }, (_, i) => input(`backlog/app${chunk + i}`, `event:${chunk + i}`));
-        const sent = await enqueueTasks({ store, queue, logger: silentLogger, now: () => new Date(now.getTime() - 600_000) }, backlog);
+        const sent = await enqueueTasks({ taskStore: store, queue, logger: silentLogger, now: () => new Date(now.getTime() - 600_000) }, backlog);
         created += sent.filter((t) => t.created).length;
       }
       assert.equal(created, 600);
@@ -49,7 +49,7 @@ for (const engine of ['dynalite', 'dynamodb-local'] as const) {
       assert.equal(await store.create(stranded), 'created');
       assert.equal(await queued(aws), 600);
 
-      const deps = { store, queue, logger: silentLogger, now: () => now };
+      const deps = { taskStore: store, queue, logger: silentLogger, now: () => now };
       const swept = await sweepStalePending(deps, { olderThanMs: 60_000 });
       const again = await sweepStalePending(deps, { olderThanMs: 60_000 });
 
@@ -65,7 +65,7 @@ for (const engine of ['dynalite', 'dynamodb-local'] as const) {
       await store.markEnqueued([expired.id], new Date(now.getTime() - DEFAULT_RESEND_AFTER_MS - 1_000));
       const before = await queued(aws);
 
-      const deps = { store, queue, logger: silentLogger, now: () => now };
+      const deps = { taskStore: store, queue, logger: silentLogger, now: () => now };
       const swept = await sweepStalePending(deps, { olderThanMs: 60_000 });
       const again = await sweepStalePending(deps, { olderThanMs: 60_000 });
 
@@ -93,7 +93,7 @@ for (const engine of ['dynalite', 'dynamodb-local'] as const) {
       assert.ok(!(await waitingIds()).includes(task.id));
       await store.release(task.id, { code: 'X', message: 'x' }, new Date(now.getTime() - 100_000));
       assert.ok((await waitingIds()).includes(task.id));
-      assert.deepEqual(await sweepStalePending({ store, queue, logger: silentLogger, now: () => now }, { olderThanMs: 60_000 }), { resent: 0, failed: 0 });
+      assert.deepEqual(await sweepStalePending({ taskStore: store, queue, logger: silentLogger, now: () => now }, { olderThanMs: 60_000 }), { resent: 0, failed: 0 });
     });
   });
 }
