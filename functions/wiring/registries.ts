@@ -3,7 +3,7 @@ import type { ServiceSecrets } from '../../shared/config.ts';
 import type { Logger } from '../../shared/log.ts';
 import { CopyEngine } from '../../shared/oci/copy.ts';
 import { declareRegistries } from '../../shared/oci/egress-policy.ts';
-import { RegistryDirectory } from '../../shared/oci/registry-options.ts';
+import { RegistryDirectory } from '../../shared/oci/registry-directory.ts';
 import { RegistryPool } from '../../shared/oci/registry-pool.ts';
 
 export interface RegistryParts {

@@ -5,7 +5,7 @@ import { CopyEngine } from '../../shared/oci/copy.ts';
 import { loadDockerConfig } from '../../shared/oci/docker-config.ts';
 import { parsePlatforms } from '../../shared/oci/platform-filter.ts';
 import { parseReference } from '../../shared/oci/reference.ts';
-import { RegistryDirectory } from '../../shared/oci/registry-options.ts';
+import { RegistryDirectory } from '../../shared/oci/registry-directory.ts';
 import { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { loadAuthFile } from '../../shared/sync/config.ts';
 import { createCopyProgress, imageSize } from './copy-progress.ts';

@@ -3,7 +3,7 @@ import { readProcessConfig } from '../../shared/config.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { CopyEngine } from '../../shared/oci/copy.ts';
 import { loadDockerConfig } from '../../shared/oci/docker-config.ts';
-import { RegistryDirectory } from '../../shared/oci/registry-options.ts';
+import { RegistryDirectory } from '../../shared/oci/registry-directory.ts';
 import { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { loadSyncConfig } from '../../shared/sync/config.ts';
 import { planSync } from '../../shared/sync/plan.ts';

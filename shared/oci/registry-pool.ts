@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import { RegistryClient } from './client.ts';
 import type { EgressPolicy } from './egress-connector.ts';
 import { assertRegistryAllowed } from './egress-policy.ts';
-import { RegistryDirectory } from './registry-options.ts';
+import { RegistryDirectory } from './registry-directory.ts';
 import { HostBackoff, type RetryPolicy, type Sleep } from './retry.ts';
 
 export interface RegistryPoolOptions {

@@ -6,7 +6,8 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { createGuardedConnector, type EgressPolicy } from './egress-connector.ts';
 import { egressRefusal } from './egress-policy.ts';
-import { RegistryDirectory, isLoopbackRegistry, type RegistryOptions } from './registry-options.ts';
+import { isLoopbackRegistry, type RegistryOptions } from './registry-options.ts';
+import { RegistryDirectory } from './registry-directory.ts';
 import { registryApiHost } from './reference.ts';
 import { RegistryUnreachableError, isTlsVerificationError } from './registry-error.ts';
 

@@ -20,7 +20,7 @@ import { createWebhookApp } from '../../functions/webhook/app.ts';
 import { createSqsHandler } from '../../functions/worker/sqs-handler.ts';
 import { silentLogger } from '../../shared/log.ts';
 import { CopyEngine } from '../../shared/oci/copy.ts';
-import { RegistryDirectory } from '../../shared/oci/registry-options.ts';
+import { RegistryDirectory } from '../../shared/oci/registry-directory.ts';
 import { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
 import { DynamoDbRuleStore } from '../../shared/rules/dynamodb-rule-store.ts';

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { createSqsHandler } from '../../functions/worker/sqs-handler.ts';
 import { startPoller } from '../../infra/local/poller.ts';
 import { CopyEngine } from '../../shared/oci/copy.ts';
-import { RegistryDirectory } from '../../shared/oci/registry-options.ts';
+import { RegistryDirectory } from '../../shared/oci/registry-directory.ts';
 import { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { silentLogger } from '../../shared/log.ts';
 import { SqsQueue } from '../../shared/queue/sqs-queue.ts';

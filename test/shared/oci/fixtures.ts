@@ -1,7 +1,8 @@
 import type { Logger } from '../../../shared/log.ts';
 import { CopyEngine } from '../../../shared/oci/copy.ts';
 import { parseReference, type Reference } from '../../../shared/oci/reference.ts';
-import { RegistryDirectory, type RegistryOptions } from '../../../shared/oci/registry-options.ts';
+import type { RegistryOptions } from '../../../shared/oci/registry-options.ts';
+import { RegistryDirectory } from '../../../shared/oci/registry-directory.ts';
 import { RegistryPool } from '../../../shared/oci/registry-pool.ts';
 import type { RetryPolicy, Sleep } from '../../../shared/oci/retry.ts';
 import { RegistryClient, type ClientContext } from '../../../shared/oci/client.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isLoopbackRegistry, RegistryDirectory } from '../../../shared/oci/registry-options.ts';
+import { isLoopbackRegistry } from '../../../shared/oci/registry-options.ts';
+import { RegistryDirectory } from '../../../shared/oci/registry-directory.ts';
 
 describe('RegistryDirectory', () => {
   test('resolves the most specific entry, host/namespace over host', () => {
