@@ -3,7 +3,7 @@
  * done of the image's size, rate, time); elsewhere, a plain line every PLAIN_EVERY_MS while bytes
  * move, so a log shows the copy is alive without a line per chunk.
  */
-import type { Manifest } from '../../shared/oci/manifest.ts';
+import type { Manifest } from '../../shared/oci/manifest-schema.ts';
 import { getManifest } from '../../shared/oci/manifests.ts';
 import { filterIndex, type PlatformSpec } from '../../shared/oci/platform-filter.ts';
 import { manifestReference, type Reference } from '../../shared/oci/reference.ts';

@@ -12,7 +12,7 @@ import type { Logger } from '../log.ts';
 import { cancelUpload, commitUpload, headBlob, openBlob, patchBlob, putBlobChunked, startUpload, type UploadSession, type UploadStart } from './blobs.ts';
 import { retriedByTransport, type CallOptions, type RegistryClient } from './client.ts';
 import { Limiter } from './limiter.ts';
-import type { Descriptor } from './manifest.ts';
+import type { Descriptor } from './manifest-schema.ts';
 import { RegistryError, RegistryUnreachableError } from './registry-error.ts';
 import { retry } from './retry.ts';
 import { BlobDigestMismatchError, BlobSizeMismatchError, VerifyingStream } from './verify-stream.ts';

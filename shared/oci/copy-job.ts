@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import type { BlobCopier, BlobOutcome } from './copy-blob.ts';
 import type { CallOptions, RegistryClient } from './client.ts';
 import { mapLimit } from './limiter.ts';
-import { manifestBlobs, type Descriptor, type Manifest } from './manifest.ts';
+import { manifestBlobs, type Descriptor, type Manifest } from './manifest-schema.ts';
 import { getManifest, headManifest, putManifest, type PutManifestResult } from './manifests.ts';
 
 /** Child manifests of one index fetched and written at once. */

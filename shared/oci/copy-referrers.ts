@@ -4,7 +4,7 @@
  * keep its tag-schema index ourselves, byte for byte the source's when nothing else is there.
  */
 import type { CopyJob } from './copy-job.ts';
-import { type Descriptor, type Manifest, digestOf } from './manifest.ts';
+import { type Descriptor, type Manifest, digestOf } from './manifest-schema.ts';
 import { getManifest, headManifest } from './manifests.ts';
 import { MediaType } from './media-types.ts';
 import { findCosignTags, hasReferrersApi, listReferrers, referrersTag } from './referrers.ts';

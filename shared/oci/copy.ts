@@ -9,7 +9,7 @@ import type { CallOptions, RegistryClient } from './client.ts';
 import { BlobCopier } from './copy-blob.ts';
 import { CopyJob, type CopyStats } from './copy-job.ts';
 import { copyReferrers, type ReferrerStats } from './copy-referrers.ts';
-import { formatPlatform, type Manifest } from './manifest.ts';
+import { formatPlatform, type Manifest } from './manifest-schema.ts';
 import { getManifest, headManifest } from './manifests.ts';
 import { INDEX_MEDIA_TYPES, IMAGE_MEDIA_TYPES, isIndexMediaType } from './media-types.ts';
 import { filterIndex, type PlatformSpec } from './platform-filter.ts';

@@ -1,7 +1,7 @@
 /** Manifest GET/HEAD/PUT by tag or digest, keeping the registry's exact bytes. */
 import { CrossdockError } from '../errors.ts';
 import type { CallOptions, RegistryClient } from './client.ts';
-import { digestOf, parseManifest, type Manifest } from './manifest.ts';
+import { digestOf, parseManifest, type Manifest } from './manifest-schema.ts';
 import { MANIFEST_ACCEPT } from './media-types.ts';
 import { isDigest } from './reference.ts';
 import { RegistryUnreachableError } from './registry-error.ts';

@@ -3,8 +3,8 @@
  * preserved); dropping some writes a new index, whose digest necessarily differs.
  */
 import { InvalidInputError } from '../errors.ts';
-import { formatPlatform, type Descriptor, type ImageIndex, type Manifest, type Platform } from './manifest.ts';
-import { digestOf } from './manifest.ts';
+import { formatPlatform, type Descriptor, type ImageIndex, type Manifest, type Platform } from './manifest-schema.ts';
+import { digestOf } from './manifest-schema.ts';
 
 /** Docker's buildkit keeps attestations in the index, tied to the image they describe. */
 const REFERENCE_TYPE = 'vnd.docker.reference.type';

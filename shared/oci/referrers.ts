@@ -5,7 +5,7 @@
  */
 import type { CallOptions, RegistryClient } from './client.ts';
 import { CrossdockError } from '../errors.ts';
-import { ImageIndex, type Descriptor, type Manifest } from './manifest.ts';
+import { ImageIndex, type Descriptor, type Manifest } from './manifest-schema.ts';
 import { getManifest, headManifest } from './manifests.ts';
 import { MediaType } from './media-types.ts';
 import { pullScope } from './scope.ts';

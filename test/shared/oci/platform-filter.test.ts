@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { sha256Digest, type Manifest } from '../../../shared/oci/manifest.ts';
+import { sha256Digest, type Manifest } from '../../../shared/oci/manifest-schema.ts';
 import { MediaType } from '../../../shared/oci/media-types.ts';
 import { filterIndex, parsePlatforms, platformMatches } from '../../../shared/oci/platform-filter.ts';
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, test } from 'node:test';
-import { sha256Digest } from '../../../shared/oci/manifest.ts';
+import { sha256Digest } from '../../../shared/oci/manifest-schema.ts';
 import { VerifyingStream } from '../../../shared/oci/verify-stream.ts';
 
 const BYTES = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { digestOf, manifestBlobs, parseManifest, sha256Digest } from '../../../shared/oci/manifest.ts';
+import { digestOf, manifestBlobs, parseManifest, sha256Digest } from '../../../shared/oci/manifest-schema.ts';
 import { MediaType } from '../../../shared/oci/media-types.ts';
 
 const d = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
