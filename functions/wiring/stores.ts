@@ -10,7 +10,7 @@ import type { Logger } from '../../shared/log.ts';
 import type { Queue } from '../../shared/queue/queue.ts';
 import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
 import { DynamoDbRuleStore } from '../../shared/rules/dynamodb-rule-store.ts';
-import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
+import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/dynamodb-subscription-store.ts';
 import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
 
 export type AwsSettings = Pick<ServiceConfig, 'region' | 'dynamodbEndpoint' | 'sqsEndpoint' | 'rulesTable' | 'tasksTable' | 'queueUrl' | 'retentionDays'>;

@@ -1,12 +1,6 @@
-/**
- * Subscriptions in DynamoDB, beside the rules (table `rules`, pk `SUB#<id>`, doc). They carry no
- * `sourceRegistry`, so the rules' index never sees them. Access patterns: by id (GetItem), all
- * (Scan on the `SUB#` prefix; subscriptions number in the hundreds at most).
- */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+/** Where subscriptions live; `DynamoDbSubscriptionStore` is the adapter. */
 import { CrossdockError } from '../errors.ts';
-import { DynamoDbDocuments } from '../store/dynamodb-documents.ts';
-import { Subscription } from './subscription.ts';
+import type { Subscription } from './subscription.ts';
 
 export class SubscriptionNotFoundError extends CrossdockError {
   constructor(id: string) {
@@ -19,28 +13,4 @@ export interface SubscriptionStore {
   get(id: string): Promise<Subscription | undefined>;
   delete(id: string): Promise<boolean>;
   list(): Promise<Subscription[]>;
-}
-
-export class DynamoDbSubscriptionStore implements SubscriptionStore {
-  readonly #documents: DynamoDbDocuments<typeof Subscription>;
-
-  constructor(client: DynamoDBClient, tableName: string) {
-    this.#documents = new DynamoDbDocuments(client, tableName, 'SUB', Subscription, 'subscription');
-  }
-
-  put(subscription: Subscription): Promise<void> {
-    return this.#documents.put(subscription.id, subscription);
-  }
-
-  get(id: string): Promise<Subscription | undefined> {
-    return this.#documents.get(id);
-  }
-
-  delete(id: string): Promise<boolean> {
-    return this.#documents.delete(id);
-  }
-
-  async list(): Promise<Subscription[]> {
-    return (await this.#documents.all()).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
-  }
 }

@@ -25,7 +25,7 @@ import { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
 import { DynamoDbRuleStore } from '../../shared/rules/dynamodb-rule-store.ts';
 import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
-import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
+import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/dynamodb-subscription-store.ts';
 import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
 import { createWorker } from '../../shared/tasks/worker.ts';
 import { startLocalAws, type DynamoDbEngine } from '../support/aws.ts';

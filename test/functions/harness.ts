@@ -16,7 +16,7 @@ import { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import type { RetryPolicy } from '../../shared/oci/retry.ts';
 import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
 import { DynamoDbRuleStore } from '../../shared/rules/dynamodb-rule-store.ts';
-import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
+import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/dynamodb-subscription-store.ts';
 import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
 import type { RedeliveryPolicy } from '../../shared/tasks/redelivery.ts';
