@@ -52,7 +52,7 @@ export function syncRoutes(deps: SyncRoutesDeps) {
       ...(source ? [['source', source.registry] as const] : []),
       ...destinations.flatMap((d, i) => (d ? [[`destinations.${i}`, d.registry] as const] : [])),
     ]));
-    if (problems.length > 0 || !source) throw new InvalidInputError('INVALID_REQUEST', problems);
+    if (problems.length > 0 || !source) throw new InvalidInputError('REQUEST_INVALID', problems);
     const at = (deps.now ?? (() => new Date()))();
     const tasks = await enqueueTasks(deps, destinations.map((d) => ({
       kind: 'manual' as const,

@@ -4,7 +4,7 @@
  * `sha256-<hex>.sig|.att|.sbom`, which live beside the image as ordinary tags.
  */
 import type { CallOptions, RegistryClient } from './client.ts';
-import { CrossdockError } from '../errors.ts';
+import { RegistryProtocolError } from './registry-error.ts';
 import { ImageIndex, type Descriptor, type Manifest } from './manifest.ts';
 import { getManifest, headManifest } from './manifests.ts';
 import { MediaType } from './media-types.ts';
@@ -53,7 +53,7 @@ async function askReferrersApi(client: RegistryClient, repository: string, diges
   } catch {
     parsed = undefined;
   }
-  if (!parsed?.success) throw new CrossdockError('REGISTRY_PROTOCOL', `${what}: referrers response is not an image index`, { retryable: true });
+  if (!parsed?.success) throw new RegistryProtocolError(what, 'referrers response is not an image index');
   apiSupport.set(client, true);
   return parsed.data.manifests;
 }
