@@ -25,12 +25,12 @@ export interface ReferrerList {
   tagIndex?: Extract<Manifest, { kind: 'index' }>;
 }
 
-/** Registries answer 404 to the referrers API only when they lack it (distribution-spec 1.1). */
-const apiSupport = new WeakMap<RegistryClient, boolean>();
-
-/** Asks the referrers API; undefined when the registry has none. */
+/**
+ * Asks the referrers API; undefined when the registry has none. Registries answer 404 to it only
+ * when they lack it (distribution-spec 1.1): the client remembers the answer for its registry.
+ */
 async function askReferrersApi(client: RegistryClient, repository: string, digest: string, options: CallOptions): Promise<Descriptor[] | undefined> {
-  if (apiSupport.get(client) === false) return undefined;
+  if (client.supports.referrersApi === false) return undefined;
   const what = `GET referrers ${client.registry}/${repository}@${digest}`;
   const res = await client.send({
     ...options,
@@ -44,7 +44,7 @@ async function askReferrersApi(client: RegistryClient, repository: string, diges
   const contentType = String(res.headers['content-type'] ?? '');
   if (res.status !== 200 || !contentType.startsWith(MediaType.OciIndex)) {
     await res.body.dump();
-    apiSupport.set(client, false);
+    client.supports.referrersApi = false;
     return undefined;
   }
   let parsed;
@@ -54,13 +54,13 @@ async function askReferrersApi(client: RegistryClient, repository: string, diges
     parsed = undefined;
   }
   if (!parsed?.success) throw new RegistryProtocolError(what, 'referrers response is not an image index');
-  apiSupport.set(client, true);
+  client.supports.referrersApi = true;
   return parsed.data.manifests;
 }
 
 /** Whether a registry keeps referrers itself (API) or needs the tag schema maintained by us. */
 export async function hasReferrersApi(client: RegistryClient, repository: string, digest: string, options: CallOptions = {}): Promise<boolean> {
-  const known = apiSupport.get(client);
+  const known = client.supports.referrersApi;
   if (known !== undefined) return known;
   return (await askReferrersApi(client, repository, digest, options)) !== undefined;
 }
