@@ -1,16 +1,22 @@
 /**
  * One base error with a stable `code` and a `retryable` flag. Callers branch on `code` or on the
- * class, never on message text. Subclasses live beside the code that throws them.
+ * class, never on message text. Subclasses live beside the code that throws them. Codes come
+ * from the catalogue in error-codes.ts, which also gives each its default retryability.
  */
+import { ERROR_CODES, type ErrorCode } from './error-codes.ts';
+
+export type { ErrorCode } from './error-codes.ts';
+
 export class CrossdockError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retryable: boolean;
 
-  constructor(code: string, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+  /** `retryable` defaults to the catalogue's; pass it only where this occurrence differs. */
+  constructor(code: ErrorCode, message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.retryable = options.retryable ?? false;
+    this.retryable = options.retryable ?? ERROR_CODES[code].retryable;
   }
 
   toJSON(): { code: string; message: string; retryable: boolean } {
@@ -21,7 +27,7 @@ export class CrossdockError extends Error {
 /** Bad input from a user: a reference, a config file, a flag. Never retryable. */
 export class InvalidInputError extends CrossdockError {
   readonly problems: string[];
-  constructor(code: string, problems: string[] | string, options: { cause?: unknown } = {}) {
+  constructor(code: ErrorCode, problems: string[] | string, options: { cause?: unknown } = {}) {
     const list = Array.isArray(problems) ? problems : [problems];
     super(code, list.join('; '), { retryable: false, cause: options.cause });
     this.problems = list;
@@ -31,7 +37,7 @@ export class InvalidInputError extends CrossdockError {
 /** The work ran out of time (the caller's deadline, e.g. Lambda's remaining time). */
 export class DeadlineExceededError extends CrossdockError {
   constructor(what: string, cause?: unknown) {
-    super('DEADLINE_EXCEEDED', `${what}: deadline exceeded`, { retryable: true, cause });
+    super('DEADLINE_EXCEEDED', `${what}: deadline exceeded`, { cause });
   }
 }
 
@@ -39,5 +45,5 @@ export class DeadlineExceededError extends CrossdockError {
 export function asCrossdockError(error: unknown): CrossdockError {
   if (error instanceof CrossdockError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new CrossdockError('INTERNAL', message, { retryable: false, cause: error });
+  return new CrossdockError('INTERNAL', message, { cause: error });
 }

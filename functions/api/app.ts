@@ -21,7 +21,7 @@ export interface ApiAppDeps extends EnqueueDeps {
 export function createApiApp(deps: ApiAppDeps) {
   const app = new Hono();
   app.onError((error, c) => handleError(error, c, deps.logger));
-  app.notFound((c) => errorResponse(c, 404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
+  app.notFound((c) => errorResponse(c, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
   app.use('*', apiKeyAuth(deps.apiKeys));
   app.route('/rules', rulesRoutes(deps));
   app.route('/sync', syncRoutes(deps));

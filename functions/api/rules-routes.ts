@@ -23,7 +23,7 @@ function ruleRegistries(rule: RuleInput) {
 async function validRuleInput(c: import('hono').Context, pool: RegistryPool): Promise<RuleInput> {
   const input = await readJson(c, RuleInput);
   const problems = [...ruleProblems(input), ...undeclaredProblems(pool.egress?.declared, ruleRegistries(input))];
-  if (problems.length > 0) throw new InvalidInputError('INVALID_RULE', problems);
+  if (problems.length > 0) throw new InvalidInputError('RULE_INVALID', problems);
   return input;
 }
 

@@ -25,7 +25,7 @@ export function subscriptionsRoutes(deps: SubscriptionRoutesDeps) {
   const valid = async (c: import('hono').Context) => {
     const input = await readJson(c, SubscriptionInput);
     const problems = [...subscriptionProblems(input), ...undeclaredProblems(deps.pool.egress?.declared, subscriptionRegistries(input))];
-    if (problems.length > 0) throw new InvalidInputError('INVALID_SUBSCRIPTION', problems);
+    if (problems.length > 0) throw new InvalidInputError('SUBSCRIPTION_INVALID', problems);
     return input;
   };
   const mustGet = async (id: string) => {

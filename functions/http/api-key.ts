@@ -12,11 +12,11 @@ export function apiKeyAuth(keys: readonly string[]): MiddlewareHandler {
   return async function requireApiKey(c, next) {
     const header = c.req.header('authorization');
     const presented = header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : c.req.header('x-api-key');
-    if (!presented) return errorResponse(c, 401, 'UNAUTHENTICATED', 'an API key is required (Authorization: Bearer <key> or x-api-key)');
+    if (!presented) return errorResponse(c, 'UNAUTHENTICATED', 'an API key is required (Authorization: Bearer <key> or x-api-key)');
     const candidate = sha256(presented);
     let ok = false;
     for (const digest of digests) ok = timingSafeEqual(digest, candidate) || ok;
-    if (!ok) return errorResponse(c, 401, 'UNAUTHENTICATED', 'the API key is not valid');
+    if (!ok) return errorResponse(c, 'UNAUTHENTICATED', 'the API key is not valid');
     await next();
   };
 }

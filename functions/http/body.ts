@@ -9,15 +9,15 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   try {
     body = await c.req.json();
   } catch {
-    throw new InvalidInputError('INVALID_JSON', 'the body is not valid JSON');
+    throw new InvalidInputError('JSON_INVALID', 'the body is not valid JSON');
   }
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new InvalidInputError('INVALID_REQUEST', zodProblems(parsed.error));
+  if (!parsed.success) throw new InvalidInputError('REQUEST_INVALID', zodProblems(parsed.error));
   return parsed.data;
 }
 
 export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
   const parsed = schema.safeParse(c.req.query());
-  if (!parsed.success) throw new InvalidInputError('INVALID_REQUEST', zodProblems(parsed.error, 'query'));
+  if (!parsed.success) throw new InvalidInputError('REQUEST_INVALID', zodProblems(parsed.error, 'query'));
   return parsed.data;
 }

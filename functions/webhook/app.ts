@@ -32,9 +32,9 @@ export function createWebhookApp(deps: WebhookAppDeps) {
 
   const receive = async (c: import('hono').Context, providerName: string, sourceName: string) => {
     const provider = Provider.safeParse(providerName);
-    if (!provider.success) return errorResponse(c, 404, 'UNKNOWN_PROVIDER', `no webhook provider "${providerName}" (known: ${Provider.options.join(', ')})`);
+    if (!provider.success) return errorResponse(c, 'WEBHOOK_PROVIDER_UNKNOWN', `no webhook provider "${providerName}" (known: ${Provider.options.join(', ')})`);
     const source = deps.sources[sourceName];
-    if (!source || source.provider !== provider.data) return errorResponse(c, 404, 'UNKNOWN_SOURCE', `no webhook source "${sourceName}" is configured for ${provider.data}`);
+    if (!source || source.provider !== provider.data) return errorResponse(c, 'WEBHOOK_SOURCE_UNKNOWN', `no webhook source "${sourceName}" is configured for ${provider.data}`);
 
     const rawBody = Buffer.from(await c.req.arrayBuffer());
     const context: DeliveryContext = {
@@ -46,7 +46,7 @@ export function createWebhookApp(deps: WebhookAppDeps) {
     const verdict = verifyDelivery(source.auth, rawBody, context);
     if (!verdict.ok) {
       deps.logger.warn('webhook refused', { provider: provider.data, source: sourceName, reason: verdict.reason });
-      return errorResponse(c, 401, 'WEBHOOK_UNAUTHENTICATED', verdict.reason);
+      return errorResponse(c, 'WEBHOOK_UNAUTHENTICATED', verdict.reason);
     }
     const delivery = parseDelivery(provider.data, rawBody, context);
     const { pushes, tasks: enqueued } = await acceptPushes(deps, delivery.events, rawBody, context.receivedAt);
@@ -58,7 +58,7 @@ export function createWebhookApp(deps: WebhookAppDeps) {
     }, 202);
   };
 
-  const limit = bodyLimit({ maxSize: MAX_WEBHOOK_BODY, onError: (c) => errorResponse(c, 413, 'WEBHOOK_TOO_LARGE', `body over ${MAX_WEBHOOK_BODY} bytes`) });
+  const limit = bodyLimit({ maxSize: MAX_WEBHOOK_BODY, onError: (c) => errorResponse(c, 'WEBHOOK_TOO_LARGE', `body over ${MAX_WEBHOOK_BODY} bytes`) });
   app.post('/webhooks/:provider', limit, (c) => receive(c, c.req.param('provider'), c.req.param('provider')));
   app.post('/webhooks/:provider/:source', limit, (c) => receive(c, c.req.param('provider'), c.req.param('source')));
   return app;

@@ -46,8 +46,8 @@ Copies one image now. References are registry/repository[:tag][@digest]; a docke
 const TRANSPORT = /^docker:\/\//;
 
 export async function copyCommand(flags: ParsedFlags<typeof COPY_FLAGS>, positionals: string[]): Promise<number> {
-  if (positionals.length !== 2) throw new InvalidInputError('INVALID_FLAG', `copy takes SOURCE and DESTINATION, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}`);
-  if (flags.overwrite && flags['no-overwrite']) throw new InvalidInputError('INVALID_FLAG', '--overwrite and --no-overwrite contradict each other');
+  if (positionals.length !== 2) throw new InvalidInputError('FLAG_INVALID', `copy takes SOURCE and DESTINATION, got ${positionals.length} argument${positionals.length === 1 ? '' : 's'}`);
+  if (flags.overwrite && flags['no-overwrite']) throw new InvalidInputError('FLAG_INVALID', '--overwrite and --no-overwrite contradict each other');
   const source = parseReference(positionals[0]!.replace(TRANSPORT, ''));
   const destination = parseReference(positionals[1]!.replace(TRANSPORT, ''));
   if (source.tag === undefined && source.digest === undefined) source.tag = 'latest';

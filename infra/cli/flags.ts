@@ -12,7 +12,7 @@ export function parseFlags<T extends Options>(args: string[], options: T): { val
   } catch (error) {
     // parseArgs says e.g. "Unknown option '--prox'. To specify a positional argument …": keep the first sentence.
     const message = (error as Error).message.split('. ')[0]!.replace(/\.$/, '');
-    throw new InvalidInputError('INVALID_FLAG', message, { cause: error });
+    throw new InvalidInputError('FLAG_INVALID', message, { cause: error });
   }
 }
 
@@ -20,7 +20,7 @@ export function positiveInt(value: string | undefined, flag: string, allowZero =
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < (allowZero ? 0 : 1) || n > 10_000) {
-    throw new InvalidInputError('INVALID_FLAG', `${flag} takes a whole number ${allowZero ? 'from 0' : 'from 1'} to 10000, got "${value}"`);
+    throw new InvalidInputError('FLAG_INVALID', `${flag} takes a whole number ${allowZero ? 'from 0' : 'from 1'} to 10000, got "${value}"`);
   }
   return n;
 }

@@ -32,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'sync': {
         const { values, positionals } = parseFlags(args, SYNC_FLAGS);
         if (values.help) return help(SYNC_USAGE);
-        if (positionals.length > 0) throw new InvalidInputError('INVALID_FLAG', `sync takes no arguments, got "${positionals[0]}"`);
+        if (positionals.length > 0) throw new InvalidInputError('FLAG_INVALID', `sync takes no arguments, got "${positionals[0]}"`);
         return await syncCommand(values);
       }
       case 'copy': {
@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
         const { SERVE_FLAGS, SERVE_USAGE, serveCommand } = await import('./serve-command.ts');
         const { values, positionals } = parseFlags(args, SERVE_FLAGS);
         if (values.help) return help(SERVE_USAGE);
-        if (positionals.length > 0) throw new InvalidInputError('INVALID_FLAG', `serve takes no arguments, got "${positionals[0]}"`);
+        if (positionals.length > 0) throw new InvalidInputError('FLAG_INVALID', `serve takes no arguments, got "${positionals[0]}"`);
         return await serveCommand(values);
       }
       case 'help':
@@ -61,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(USAGE);
         return 2;
       default:
-        throw new InvalidInputError('INVALID_FLAG', `unknown command "${command}" (try: crossdock help)`);
+        throw new InvalidInputError('FLAG_INVALID', `unknown command "${command}" (try: crossdock help)`);
     }
   } catch (error) {
     process.stderr.write(`crossdock: ${oneLine(error)}\n`);

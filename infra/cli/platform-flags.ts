@@ -12,7 +12,7 @@ export function platformsFromFlags(flags: { platform?: string[] | undefined; os?
   const oses = split(flags.os);
   const arches = split(flags.arch);
   if (flags.platform?.length) {
-    if (oses.length > 0 || arches.length > 0) throw new InvalidInputError('INVALID_FLAG', '--platform and --os/--arch say the same thing twice: use one or the other');
+    if (oses.length > 0 || arches.length > 0) throw new InvalidInputError('FLAG_INVALID', '--platform and --os/--arch say the same thing twice: use one or the other');
     return parsePlatforms(flags.platform);
   }
   if (oses.length === 0 && arches.length === 0) return undefined;
@@ -29,7 +29,7 @@ export function platformsFromFlags(flags: { platform?: string[] | undefined; os?
     }
     return [{ architecture, ...(variant ? { variant } : {}) }];
   });
-  if (problems.length > 0) throw new InvalidInputError('INVALID_FLAG', problems);
+  if (problems.length > 0) throw new InvalidInputError('FLAG_INVALID', problems);
   const osList = oses.length > 0 ? oses : [ANY_PLATFORM_FIELD];
   const archList = archSpecs.length > 0 ? archSpecs : [{ architecture: ANY_PLATFORM_FIELD }];
   return osList.flatMap((os) => archList.map((arch) => ({ os, ...arch })));

@@ -36,7 +36,7 @@ export async function serveCommand(flags: ParsedFlags<typeof SERVE_FLAGS>): Prom
   const env: Record<string, string | undefined> = { ...process_.env };
   // Flags win over the environment, which wins over the file.
   if (flags.port !== undefined) {
-    if (!/^\d{1,5}$/.test(flags.port) || Number(flags.port) > 65535) throw new InvalidInputError('INVALID_FLAG', `--port takes a port number from 0 to 65535, got "${flags.port}"`);
+    if (!/^\d{1,5}$/.test(flags.port) || Number(flags.port) > 65535) throw new InvalidInputError('FLAG_INVALID', `--port takes a port number from 0 to 65535, got "${flags.port}"`);
     env.CROSSDOCK_PORT = flags.port;
   }
   if (flags.host !== undefined) env.CROSSDOCK_HOST = flags.host;

@@ -11,7 +11,7 @@ export type ImagesFormat = 'yaml' | 'json';
 
 export function parseImagesFormat(value: string | undefined): ImagesFormat {
   if (value === undefined || value === 'yaml' || value === 'json') return value ?? 'yaml';
-  throw new InvalidInputError('INVALID_FLAG', `--output-images-format takes yaml or json, got "${value}"`);
+  throw new InvalidInputError('FLAG_INVALID', `--output-images-format takes yaml or json, got "${value}"`);
 }
 
 export async function writeSuccessImages(path: string, format: ImagesFormat, results: CopyResult[]): Promise<void> {

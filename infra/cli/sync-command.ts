@@ -73,7 +73,7 @@ export async function syncCommand(flags: ParsedFlags<typeof SYNC_FLAGS>): Promis
   const retries = flags.retries === undefined ? DEFAULT_RETRIES : positiveInt(flags.retries, '--retries', true)!;
   const blobConcurrency = positiveInt(flags['blob-concurrency'], '--blob-concurrency') ?? Math.max(8, proc * 2);
   const platforms = platformsFromFlags(flags);
-  if (flags.force && flags['no-overwrite']) throw new InvalidInputError('INVALID_FLAG', '--force and --no-overwrite contradict each other');
+  if (flags.force && flags['no-overwrite']) throw new InvalidInputError('FLAG_INVALID', '--force and --no-overwrite contradict each other');
   const imagesFormat = parseImagesFormat(flags['output-images-format']);
   const config = await loadSyncConfig(
     { ...(flags.config ? { config: flags.config } : {}), ...(flags.auth ? { auth: flags.auth } : {}), ...(flags.images ? { images: flags.images } : {}) },

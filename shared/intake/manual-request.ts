@@ -55,7 +55,7 @@ export function tasksForRequest(request: SyncRequest, pool: RegistryPool, at: Da
     ...(source ? [['source', source.registry] as const] : []),
     ...destinations.flatMap((d, i) => (d ? [[`destinations.${i}`, d.registry] as const] : [])),
   ]));
-  if (problems.length > 0 || !source) throw new InvalidInputError('INVALID_REQUEST', problems);
+  if (problems.length > 0 || !source) throw new InvalidInputError('REQUEST_INVALID', problems);
   return destinations.map((d) => ({
     kind: 'manual' as const,
     source,

@@ -3,7 +3,7 @@
  * mount, monolithic PUT and chunked PATCH uploads (distribution-spec "Pushing blobs").
  */
 import type { Readable } from 'node:stream';
-import { CrossdockError } from '../errors.ts';
+import { RegistryProtocolError } from './registry-error.ts';
 import type { CallOptions, RegistryClient } from './client.ts';
 import { pullScope, pushScope } from './scope.ts';
 
@@ -207,7 +207,7 @@ function withDigest(location: string, digest: string): string {
 
 function locationOf(header: string | string[] | undefined, base: string, what: string): string {
   const value = Array.isArray(header) ? header[0] : header;
-  if (!value) throw new CrossdockError('REGISTRY_PROTOCOL', `${what}: registry gave no upload Location`, { retryable: true });
+  if (!value) throw new RegistryProtocolError(what, 'registry gave no upload Location');
   return new URL(value, base).toString();
 }
 

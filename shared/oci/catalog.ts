@@ -1,6 +1,6 @@
 /** The registry catalog (`/v2/_catalog`), paginated like tags; many hosted registries refuse it. */
 import { z } from 'zod';
-import { CrossdockError } from '../errors.ts';
+import { RegistryProtocolError } from './registry-error.ts';
 import type { CallOptions, RegistryClient } from './client.ts';
 import { nextLink } from './tags.ts';
 
@@ -19,7 +19,7 @@ export async function listRepositories(client: RegistryClient, options: CallOpti
     } catch {
       parsed = undefined;
     }
-    if (!parsed?.success) throw new CrossdockError('REGISTRY_PROTOCOL', `${what}: catalog is not valid JSON`, { retryable: true });
+    if (!parsed?.success) throw new RegistryProtocolError(what, 'catalog is not valid JSON');
     repositories.push(...(parsed.data.repositories ?? []));
     path = nextLink(res.headers.link, res.url);
   }

@@ -2,6 +2,12 @@
  * One registry, layered like go-containerregistry's transport: base transport (undici Agent)
  * → retry (backoff, Retry-After, per-host pacing, deadline) → auth (challenge, token per scope,
  * one refresh on 401) → redirects for GETs (Authorization never crosses to another host).
+ *
+ * Retry is owned by one layer per operation and said explicitly (go-containerregistry's
+ * `retry.Never(ctx)`): a request retries under its `retry` option, the client's policy by
+ * default; a layer that retries a larger operation itself (a manifest read, a whole blob copy)
+ * runs it with `retrying()` and sends the requests inside with `retry: 'never'`, so attempts
+ * never multiply.
  */
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
@@ -14,7 +20,7 @@ import { EgressRefusedError, egressRefusal, schemeProblem } from './egress-polic
 import type { RegistryOptions } from './registry-options.ts';
 import { RegistryDirectory } from './registry-directory.ts';
 import { RegistryError, RegistryUnreachableError, isTlsVerificationError } from './registry-error.ts';
-import { DEFAULT_RETRY_POLICY, HostBackoff, parseRetryAfter, realSleep, retry, sleepWithinDeadline, type RetryPolicy, type Sleep } from './retry.ts';
+import { DEFAULT_RETRY_POLICY, HostBackoff, parseRetryAfter, realSleep, retry, sleepWithinDeadline, type RetryContext, type RetryDecision, type RetryPolicy, type Sleep } from './retry.ts';
 import { createTransport, type Transport } from './transport.ts';
 
 export const USER_AGENT = 'crossdock/0.1';
@@ -27,7 +33,15 @@ export interface CallOptions {
   /** Epoch milliseconds; no retry sleeps or starts past it. */
   deadline?: number;
   signal?: AbortSignal;
+  /**
+   * Who retries this call: a policy (the client's when absent), or 'never' when an outer layer
+   * retries the whole operation this call is part of. A streamed body is never retried here.
+   */
+  retry?: RetryPolicy | 'never';
 }
+
+/** One attempt: what an outer layer that owns the retry passes down. */
+const ONCE: Pick<RetryPolicy, 'attempts'> = { attempts: 1 };
 
 export interface RegistryRequest extends CallOptions {
   method: HttpMethod;
@@ -81,6 +95,8 @@ export class RegistryClient {
   readonly #now: () => number;
   readonly #egress: EgressPolicy | undefined;
   #foreign: Agent | undefined;
+  /** What this registry was found to support, learnt once and kept with its client. */
+  readonly supports: { referrersApi?: boolean } = {};
 
   constructor(registry: string, options: RegistryOptions, context: Omit<ClientContext, 'directory'> = {}) {
     this.registry = registry;
@@ -100,39 +116,43 @@ export class RegistryClient {
     return this.#policy;
   }
 
-  retryContext(options: CallOptions) {
-    return { policy: this.#policy, sleep: this.#sleep, now: this.#now, ...options };
+  /**
+   * Runs an operation larger than one request under the call's retry policy, with this client's
+   * clock and deadline: the layer that calls this owns the retry and sends every request inside
+   * with `retry: 'never'`. `classify` says which failures are worth another attempt; by default
+   * the retryable ones, waiting as long as a registry's Retry-After asked.
+   */
+  retrying<T>(
+    what: string,
+    options: CallOptions,
+    attempt: (n: number) => Promise<T>,
+    classify: (error: unknown) => RetryDecision = retryDecision,
+    onRetry: (info: { attempt: number; delayMs: number; error: unknown }) => void = ({ attempt: n, delayMs, error }) =>
+      this.#logger.warn('request retry', { what, attempt: n, delay_ms: delayMs, error: error instanceof Error ? error.message : String(error) }),
+  ): Promise<T> {
+    return retry(what, this.#context(options), attempt, classify, onRetry);
   }
 
-  /** Sends a request, retrying what may be retried; the caller consumes or dumps the body. */
+  #context(options: CallOptions, replayable = true): RetryContext {
+    const policy = options.retry === 'never' || !replayable ? { ...this.#policy, ...ONCE } : (options.retry ?? this.#policy);
+    return {
+      policy,
+      sleep: this.#sleep,
+      now: this.#now,
+      ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+  }
+
+  /** Sends a request, retrying it under its `retry` option; the caller consumes or dumps the body. */
   async send(req: RegistryRequest): Promise<RegistryResponse> {
     const replayable = !(req.body instanceof Readable);
-    const ctx = { ...this.retryContext(req), policy: replayable ? this.#policy : { ...this.#policy, attempts: 1 } };
-    try {
-      return await this.#sendWithRetry(req, replayable, ctx);
-    } catch (error) {
-      if (replayable && this.#policy.attempts > 1 && error instanceof CrossdockError) exhausted.add(error);
-      throw error;
-    }
-  }
-
-  async #sendWithRetry(req: RegistryRequest, replayable: boolean, ctx: ReturnType<RegistryClient['retryContext']>): Promise<RegistryResponse> {
-    return retry(
-      req.what,
-      ctx,
-      () => this.#attempt(req, replayable),
-      (error) => ({
-        retryable: error instanceof CrossdockError && error.retryable,
-        ...(error instanceof RegistryError && error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
-      }),
-      ({ attempt, delayMs, error }) =>
-        this.#logger.warn('request retry', { what: req.what, attempt, delay_ms: delayMs, error: error instanceof Error ? error.message : String(error) }),
-    );
+    return this.retrying(req.what, { ...req, ...(replayable ? {} : { retry: 'never' as const }) }, () => this.#attempt(req, replayable));
   }
 
   async #attempt(req: RegistryRequest, replayable: boolean): Promise<RegistryResponse> {
     const wait = this.#hostBackoff.remaining(this.registry);
-    if (wait > 0) await sleepWithinDeadline(wait, this.retryContext(req), req.what);
+    if (wait > 0) await sleepWithinDeadline(wait, this.#context(req), req.what);
     let res = await this.#authorizedOnce(req);
     let refreshed = false;
     if (res.status === 401 && !req.expect.includes(401)) {
@@ -249,14 +269,12 @@ export class RegistryClient {
   }
 }
 
-const exhausted = new WeakSet<CrossdockError>();
-
-/**
- * Whether the transport already retried this error as often as its policy allows. Callers that
- * retry a larger unit (a whole blob copy) retry only what was not, so attempts do not multiply.
- */
-export function retriedByTransport(error: unknown): boolean {
-  return error instanceof CrossdockError && exhausted.has(error);
+/** Retryable failures are retried, as soon as a registry's Retry-After allows. */
+export function retryDecision(error: unknown): RetryDecision {
+  return {
+    retryable: error instanceof CrossdockError && error.retryable,
+    ...(error instanceof RegistryError && error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}),
+  };
 }
 
 function isRedirect(status: number): boolean {

@@ -1,20 +1,21 @@
 /**
  * Copying one blob, the regclient way: HEAD the destination → mount from a repository of the
  * same registry that has it (a refused mount falls back to an upload) → stream GET into the
- * upload, hashed and counted on the way. The transport never replays a streamed body; the whole
- * blob copy is retried instead, and a failed upload is cancelled. A blob that several concurrent
- * images need in the same repository is uploaded once.
+ * upload, hashed and counted on the way. The transport cannot replay a streamed body, so the
+ * whole blob copy is the unit of retry: this layer owns it, and every request inside is sent with
+ * `retry: 'never'` (one failing step is tried the policy's number of times, never that squared).
+ * A failed upload is cancelled. A blob that several concurrent images need in the same
+ * repository is uploaded once.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CrossdockError, DeadlineExceededError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { cancelUpload, commitUpload, headBlob, openBlob, patchBlob, putBlobChunked, startUpload, type UploadSession, type UploadStart } from './blobs.ts';
-import { retriedByTransport, type CallOptions, type RegistryClient } from './client.ts';
+import { retryDecision, type CallOptions, type RegistryClient } from './client.ts';
 import { Limiter } from './limiter.ts';
 import type { Descriptor } from './manifest-schema.ts';
 import { RegistryError, RegistryUnreachableError } from './registry-error.ts';
-import { retry } from './retry.ts';
 import { BlobDigestMismatchError, BlobSizeMismatchError, VerifyingStream } from './verify-stream.ts';
 
 const MAX_HOLDERS = 100_000;
@@ -92,13 +93,13 @@ export class BlobCopier {
   async #copyWithRetry(source: BlobEndpoint, destination: BlobEndpoint, descriptor: Descriptor, options: BlobCopyOptions): Promise<BlobOutcome> {
     const what = `copy blob ${descriptor.digest} ${source.client.registry}/${source.repository} → ${destination.client.registry}/${destination.repository}`;
     let mismatches = 0;
-    return retry(
+    return destination.client.retrying(
       what,
-      destination.client.retryContext(options),
+      options,
       () => this.#copyOnce(source, destination, descriptor, options, what),
       (error) => {
         if (error instanceof BlobDigestMismatchError || error instanceof BlobSizeMismatchError) return { retryable: ++mismatches < MAX_SOURCE_READS };
-        return { retryable: error instanceof CrossdockError && error.retryable && !retriedByTransport(error) };
+        return retryDecision(error);
       },
       ({ attempt, delayMs, error }) =>
         this.#logger.warn('blob copy retry', { digest: descriptor.digest, attempt, delay_ms: delayMs, error: (error as Error).message }),
@@ -107,7 +108,8 @@ export class BlobCopier {
 
   async #copyOnce(source: BlobEndpoint, destination: BlobEndpoint, descriptor: Descriptor, options: BlobCopyOptions, what: string): Promise<BlobOutcome> {
     const { client: dst, repository: dstRepo } = destination;
-    const call: CallOptions = { ...(options.deadline ? { deadline: options.deadline } : {}), ...(options.signal ? { signal: options.signal } : {}) };
+    // #copyWithRetry owns the retry of every request below.
+    const call: CallOptions = { ...(options.deadline ? { deadline: options.deadline } : {}), ...(options.signal ? { signal: options.signal } : {}), retry: 'never' };
     const existing = options.assumeAbsent ? undefined : await headBlob(dst, dstRepo, descriptor.digest, { ...call, push: !options.dryRun });
     if (existing !== undefined) {
       this.noteHolder(dst.registry, dstRepo, descriptor.digest);
@@ -185,8 +187,10 @@ export class BlobCopier {
    * destination until the registry purges them (Distribution: after a week).
    */
   async #cancel(dst: RegistryClient, dstRepo: string, session: UploadSession, digest: string, call: CallOptions): Promise<void> {
+    // A cancel is an operation of its own (its failure only leaves bytes behind): the client retries it.
+    const { retry: _owned, ...own } = call;
     try {
-      await cancelUpload(dst, dstRepo, session, call);
+      await cancelUpload(dst, dstRepo, session, own);
       this.#logger.debug('upload cancelled', { digest, repository: dstRepo });
     } catch (error) {
       if (error instanceof RegistryError && error.status === 404 && error.ociCodes.includes('BLOB_UPLOAD_UNKNOWN')) return;

@@ -81,7 +81,7 @@ export class CopyEngine {
   async copyImage(source: Reference, destination: Reference, options: CopyOptions = {}): Promise<CopyResult> {
     const started = Date.now();
     if (destination.digest !== undefined) {
-      throw new InvalidInputError('INVALID_REFERENCE', `destination ${formatReference(destination)}: a destination names a tag, not a digest (the digest comes from the source)`);
+      throw new InvalidInputError('REFERENCE_INVALID', `destination ${formatReference(destination)}: a destination names a tag, not a digest (the digest comes from the source)`);
     }
     const targetTag = destination.tag ?? source.tag;
     const src = this.pool.client(source.registry, source.repository);

@@ -1,11 +1,10 @@
 /** Manifest GET/HEAD/PUT by tag or digest, keeping the registry's exact bytes. */
 import { CrossdockError } from '../errors.ts';
-import type { CallOptions, RegistryClient } from './client.ts';
+import { retryDecision, type CallOptions, type RegistryClient } from './client.ts';
 import { digestOf, parseManifest, type Manifest } from './manifest-schema.ts';
 import { MANIFEST_ACCEPT } from './media-types.ts';
 import { isDigest } from './reference.ts';
 import { RegistryUnreachableError } from './registry-error.ts';
-import { retry } from './retry.ts';
 import { pullScope, pushScope } from './scope.ts';
 
 /** Registries cap manifests at a few MiB (distribution: 4 MiB); more is not a manifest. */
@@ -41,19 +40,17 @@ export interface ManifestHead {
 
 export async function getManifest(client: RegistryClient, repository: string, reference: string, options: CallOptions = {}): Promise<Manifest> {
   const what = `GET manifest ${client.registry}/${repository}${isDigest(reference) ? '@' : ':'}${reference}`;
-  // The transport retries statuses; a body that broke or hashed wrong is fetched again here,
-  // a wrong hash only a bounded number of times.
+  // This layer owns the retry of a manifest read, statuses included: a body that broke is read
+  // again like a 503, a wrong hash only a bounded number of times. The GET itself is sent once.
   let reads = 0;
-  return retry(
+  return client.retrying(
     what,
-    client.retryContext(options),
+    options,
     () => {
       reads++;
-      return fetchManifest(client, repository, reference, options, what, reads);
+      return fetchManifest(client, repository, reference, { ...options, retry: 'never' }, what, reads);
     },
-    (error) => ({
-      retryable: (error instanceof ManifestDigestMismatchError && reads < MAX_MANIFEST_READS) || error instanceof ManifestReadError,
-    }),
+    (error) => (error instanceof ManifestDigestMismatchError ? { retryable: reads < MAX_MANIFEST_READS } : retryDecision(error)),
   );
 }
 

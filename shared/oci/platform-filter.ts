@@ -32,7 +32,7 @@ export function parsePlatforms(input: string | string[]): PlatformSpec[] {
     }
     specs.push({ os: parts[0]!, architecture: parts[1]!, ...(parts[2] ? { variant: parts[2] } : {}) });
   }
-  if (problems.length > 0) throw new InvalidInputError('INVALID_PLATFORM', problems);
+  if (problems.length > 0) throw new InvalidInputError('PLATFORM_INVALID', problems);
   return specs;
 }
 

@@ -120,5 +120,5 @@ export function normalizeRegistry(registry: string): string {
 }
 
 function invalid(input: string, why: string): InvalidInputError {
-  return new InvalidInputError('INVALID_REFERENCE', `invalid image reference "${input}": ${why}`);
+  return new InvalidInputError('REFERENCE_INVALID', `invalid image reference "${input}": ${why}`);
 }

@@ -4,7 +4,7 @@
  * `sha256-<hex>.sig|.att|.sbom`, which live beside the image as ordinary tags.
  */
 import type { CallOptions, RegistryClient } from './client.ts';
-import { CrossdockError } from '../errors.ts';
+import { RegistryProtocolError } from './registry-error.ts';
 import { ImageIndex, type Descriptor, type Manifest } from './manifest-schema.ts';
 import { getManifest, headManifest } from './manifests.ts';
 import { MediaType } from './media-types.ts';
@@ -25,12 +25,12 @@ export interface ReferrerList {
   tagIndex?: Extract<Manifest, { kind: 'index' }>;
 }
 
-/** Registries answer 404 to the referrers API only when they lack it (distribution-spec 1.1). */
-const apiSupport = new WeakMap<RegistryClient, boolean>();
-
-/** Asks the referrers API; undefined when the registry has none. */
+/**
+ * Asks the referrers API; undefined when the registry has none. Registries answer 404 to it only
+ * when they lack it (distribution-spec 1.1): the client remembers the answer for its registry.
+ */
 async function askReferrersApi(client: RegistryClient, repository: string, digest: string, options: CallOptions): Promise<Descriptor[] | undefined> {
-  if (apiSupport.get(client) === false) return undefined;
+  if (client.supports.referrersApi === false) return undefined;
   const what = `GET referrers ${client.registry}/${repository}@${digest}`;
   const res = await client.send({
     ...options,
@@ -44,7 +44,7 @@ async function askReferrersApi(client: RegistryClient, repository: string, diges
   const contentType = String(res.headers['content-type'] ?? '');
   if (res.status !== 200 || !contentType.startsWith(MediaType.OciIndex)) {
     await res.body.dump();
-    apiSupport.set(client, false);
+    client.supports.referrersApi = false;
     return undefined;
   }
   let parsed;
@@ -53,14 +53,14 @@ async function askReferrersApi(client: RegistryClient, repository: string, diges
   } catch {
     parsed = undefined;
   }
-  if (!parsed?.success) throw new CrossdockError('REGISTRY_PROTOCOL', `${what}: referrers response is not an image index`, { retryable: true });
-  apiSupport.set(client, true);
+  if (!parsed?.success) throw new RegistryProtocolError(what, 'referrers response is not an image index');
+  client.supports.referrersApi = true;
   return parsed.data.manifests;
 }
 
 /** Whether a registry keeps referrers itself (API) or needs the tag schema maintained by us. */
 export async function hasReferrersApi(client: RegistryClient, repository: string, digest: string, options: CallOptions = {}): Promise<boolean> {
-  const known = apiSupport.get(client);
+  const known = client.supports.referrersApi;
   if (known !== undefined) return known;
   return (await askReferrersApi(client, repository, digest, options)) !== undefined;
 }

@@ -1,7 +1,7 @@
 /** Errors a registry, or the road to it, gives us; `retryable` follows HTTP semantics. */
-import { CrossdockError } from '../errors.ts';
+import { CrossdockError, type ErrorCode } from '../errors.ts';
 
-const STATUS_CODES: Record<number, string> = {
+const STATUS_CODES: Record<number, ErrorCode> = {
   400: 'REGISTRY_BAD_REQUEST',
   401: 'REGISTRY_UNAUTHORIZED',
   403: 'REGISTRY_DENIED',
@@ -32,6 +32,13 @@ export class RegistryError extends CrossdockError {
     this.status = status;
     this.ociCodes = ociCodes;
     this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** A registry answer that breaks the distribution spec: bad JSON, a missing header. Retryable: a proxy or cache in between may have mangled it. */
+export class RegistryProtocolError extends CrossdockError {
+  constructor(what: string, why: string) {
+    super('REGISTRY_PROTOCOL', `${what}: ${why}`);
   }
 }
 

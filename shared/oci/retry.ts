@@ -1,7 +1,8 @@
 /**
- * Retries with exponential backoff and full jitter, the way undici's RetryHandler and regclient
+ * Retries with exponential backoff and equal jitter, the way undici's RetryHandler and regclient
  * do: 408/429/5xx and socket errors, `Retry-After` (seconds or HTTP date) wins, a per-host
  * "not before" shared by every concurrent request, and no sleep past the caller's deadline.
+ * Which layer retries an operation is the caller's explicit choice (`retry` in CallOptions).
  */
 import { DeadlineExceededError } from '../errors.ts';
 
@@ -45,7 +46,12 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   return Math.max(0, date - now);
 }
 
-/** Backoff for the given attempt (1-based): full jitter over an exponential ceiling. */
+/**
+ * Backoff for the given attempt (1-based): equal jitter, a draw from the upper half of an
+ * exponential ceiling. Not full jitter (anywhere in [0, ceiling]): a registry that just answered
+ * 503 gets at least half the step before we come back, while the draw still spreads the copies
+ * that failed together. The worker's redelivery backoff draws the same way.
+ */
 export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);

@@ -1,6 +1,6 @@
 /** Tag listing with pagination (`n`, `last`, and the `Link: <…>; rel="next"` header). */
 import { z } from 'zod';
-import { CrossdockError } from '../errors.ts';
+import { RegistryProtocolError } from './registry-error.ts';
 import type { CallOptions, RegistryClient } from './client.ts';
 import { pullScope } from './scope.ts';
 
@@ -21,7 +21,7 @@ export async function listTags(client: RegistryClient, repository: string, optio
     } catch {
       parsed = undefined;
     }
-    if (!parsed?.success) throw new CrossdockError('REGISTRY_PROTOCOL', `${what}: tag list is not valid JSON`, { retryable: true });
+    if (!parsed?.success) throw new RegistryProtocolError(what, 'tag list is not valid JSON');
     tags.push(...(parsed.data.tags ?? []));
     path = nextLink(res.headers.link, res.url);
   }

@@ -62,5 +62,5 @@ function tooComplex(source: string, size: string): InvalidInputError {
 }
 
 function invalid(message: string, cause?: unknown): InvalidInputError {
-  return new InvalidInputError('INVALID_TAG_PATTERN', message, cause === undefined ? {} : { cause });
+  return new InvalidInputError('TAG_PATTERN_INVALID', message, cause === undefined ? {} : { cause });
 }

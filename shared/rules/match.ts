@@ -13,18 +13,9 @@ export interface RuleMatch {
   destination: Reference;
 }
 
-/** Compiled tag patterns, kept per pattern text: rules are matched on every webhook. */
-const patterns = new Map<string, TagPattern>();
-const MAX_CACHED_PATTERNS = 10_000;
-
+/** A rule's tag pattern, compiled: once per rule run; a RuleIndex keeps its rules' compiled. */
 export function tagPatternOf(rule: Rule): TagPattern {
-  let pattern = patterns.get(rule.tagPattern);
-  if (!pattern) {
-    pattern = compileTagPattern(rule.tagPattern, { anchored: true });
-    if (patterns.size >= MAX_CACHED_PATTERNS) patterns.clear();
-    patterns.set(rule.tagPattern, pattern);
-  }
-  return pattern;
+  return compileTagPattern(rule.tagPattern, { anchored: true });
 }
 
 /** The repository path below the rule's source, or undefined when the repository is out of scope. */
@@ -43,10 +34,12 @@ export function destinationRepository(rule: Rule, destination: RuleDestination, 
 /**
  * Rules indexed by the repository path they cover ("" for the whole registry, a namespace, or
  * namespace/repository), so a push is matched against the few rules on its path prefixes, not
- * against every rule.
+ * against every rule. The index compiles each rule's tag pattern the first time a push needs it
+ * and keeps it as long as the index lives (the rule lookup caches indexes per registry).
  */
 export class RuleIndex {
   readonly #byPath = new Map<string, Rule[]>();
+  readonly #patterns = new Map<Rule, TagPattern>();
   constructor(readonly rules: readonly Rule[]) {
     for (const rule of rules) {
       const path = sourcePath(rule.source);
@@ -63,6 +56,12 @@ export class RuleIndex {
     for (let i = 0; i <= parts.length; i++) found.push(...(this.#byPath.get(parts.slice(0, i).join('/')) ?? []));
     return found;
   }
+
+  patternOf(rule: Rule): TagPattern {
+    let pattern = this.#patterns.get(rule);
+    if (!pattern) this.#patterns.set(rule, (pattern = tagPatternOf(rule)));
+    return pattern;
+  }
 }
 
 /**
@@ -71,11 +70,13 @@ export class RuleIndex {
  */
 export function matchRules(rules: readonly Rule[] | RuleIndex, event: Pick<PushEvent, 'registry' | 'repository' | 'tag'>): RuleMatch[] {
   if (event.tag === undefined) return [];
+  // A plain list (a test, a one-off) compiles each pattern it meets; an index keeps them.
+  const [candidates, patternOf] = rules instanceof RuleIndex ? [rules.candidates(event.repository), (rule: Rule) => rules.patternOf(rule)] : [rules, tagPatternOf];
   const matches: RuleMatch[] = [];
-  for (const rule of rules instanceof RuleIndex ? rules.candidates(event.repository) : rules) {
+  for (const rule of candidates) {
     if (!rule.enabled) continue;
     const below = pathInScope(rule, event.registry, event.repository);
-    if (below === undefined || !tagPatternOf(rule).test(event.tag)) continue;
+    if (below === undefined || !patternOf(rule).test(event.tag)) continue;
     for (const destination of rule.destinations) {
       matches.push({ rule, destination: { registry: destination.registry, repository: destinationRepository(rule, destination, below), tag: event.tag } });
     }

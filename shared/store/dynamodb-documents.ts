@@ -75,7 +75,7 @@ export class DynamoDbDocuments<S extends z.ZodType> {
     }
     const parsed = this.schema.safeParse(json);
     if (!parsed.success) {
-      throw new CrossdockError(`${this.what.toUpperCase()}_RECORD_INVALID`, `${this.what} record ${item.pk?.S ?? '?'}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      throw new CrossdockError('RECORD_INVALID', `${this.what} record ${item.pk?.S ?? '?'}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
     return parsed.data;
   }

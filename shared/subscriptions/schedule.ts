@@ -19,16 +19,16 @@ export function parseSchedule(text: string): Schedule {
   const rate = RATE.exec(trimmed);
   if (rate) {
     const rateMs = Number(rate[1]) * UNIT_MS[rate[2] as keyof typeof UNIT_MS];
-    if (rateMs < MIN_RATE_MS) throw new InvalidInputError('INVALID_SCHEDULE', `schedule "${text}": at least every 5m (registries rate-limit)`);
+    if (rateMs < MIN_RATE_MS) throw new InvalidInputError('SCHEDULE_INVALID', `schedule "${text}": at least every 5m (registries rate-limit)`);
     return { rateMs };
   }
-  if (trimmed.split(/\s+/).length !== 5) throw new InvalidInputError('INVALID_SCHEDULE', `schedule "${text}": a rate (15m, 6h, 1d) or five cron fields`);
+  if (trimmed.split(/\s+/).length !== 5) throw new InvalidInputError('SCHEDULE_INVALID', `schedule "${text}": a rate (15m, 6h, 1d) or five cron fields`);
   let cron: Cron;
   try {
     // paused: croner only computes dates here, it never starts a timer.
     cron = new Cron(trimmed, { timezone: 'UTC', mode: '5-part', paused: true });
   } catch (error) {
-    throw new InvalidInputError('INVALID_SCHEDULE', `schedule "${text}": ${cronProblem(error)}`, { cause: error });
+    throw new InvalidInputError('SCHEDULE_INVALID', `schedule "${text}": ${cronProblem(error)}`, { cause: error });
   }
   // Five fields repeat with the calendar, so an expression that fires at all fires after any date.
   if (cron.nextRun(new Date()) === null) throw neverRuns(text);
@@ -44,7 +44,7 @@ export function nextRun(schedule: Schedule, after: Date): Date {
 }
 
 function neverRuns(text: string): InvalidInputError {
-  return new InvalidInputError('INVALID_SCHEDULE', `schedule "${text}" never runs: no date matches it`);
+  return new InvalidInputError('SCHEDULE_INVALID', `schedule "${text}" never runs: no date matches it`);
 }
 
 const RANGES: Record<string, string> = {

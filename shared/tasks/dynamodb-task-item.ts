@@ -138,5 +138,5 @@ function optional<K extends string, V>(key: K, value: V | undefined): Partial<Re
 }
 
 function invalid(where: string, error: z.ZodError): CrossdockError {
-  return new CrossdockError('TASK_RECORD_INVALID', `task record ${where}: ${error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return new CrossdockError('RECORD_INVALID', `task record ${where}: ${error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
 }

@@ -163,6 +163,6 @@ function decodeCursor(cursor: string): string {
     value = undefined;
   }
   const parsed = Cursor.safeParse(value);
-  if (!parsed.success) throw new InvalidInputError('INVALID_CURSOR', 'cursor is not one this API gave out');
+  if (!parsed.success) throw new InvalidInputError('CURSOR_INVALID', 'cursor is not one this API gave out');
   return parsed.data.after;
 }

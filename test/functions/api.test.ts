@@ -54,7 +54,7 @@ describe('the management API', () => {
 
     const semantic = await h.api('POST', '/rules', { ...validRule(), tagPattern: '(unclosed', platforms: ['linux'], destinations: [{ registry: src.host, namespace: 'apps' }, { registry: dst.host, namespace: 'x', repository: 'renamed' }] });
     assert.equal(semantic.status, 400);
-    assert.equal(semantic.body.error.code, 'INVALID_RULE');
+    assert.equal(semantic.body.error.code, 'RULE_INVALID');
     const text = semantic.body.error.problems.join('\n');
     assert.match(text, /tagPattern: invalid tag pattern/);
     assert.match(text, /platforms: invalid platform "linux"/);
@@ -159,7 +159,7 @@ describe('the management API', () => {
     const bad = await h.api('GET', '/tasks?status=DONE&limit=0&repository=Not/Valid');
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.problems.length, 3, JSON.stringify(bad.body));
-    assert.equal((await h.api('GET', '/tasks?cursor=bm9wZQ')).body.error.code, 'INVALID_CURSOR');
+    assert.equal((await h.api('GET', '/tasks?cursor=bm9wZQ')).body.error.code, 'CURSOR_INVALID');
     assert.equal((await h.api('GET', `/tasks/${'0'.repeat(32)}`)).status, 404);
   });
 });

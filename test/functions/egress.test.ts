@@ -60,7 +60,7 @@ describe('requests naming undeclared registries are refused (400, every problem 
   test('POST /sync from an undeclared loopback port and to the metadata address: 400 naming both, nothing queued', async () => {
     const res = await api.api('POST', '/sync', { source: `${canary.host}/internal/anything:v1`, destinations: [`${dst.host}/ok/app`, '169.254.169.254/latest/meta-data:v1'] });
     assert.equal(res.status, 400);
-    assert.equal(res.body.error.code, 'INVALID_REQUEST');
+    assert.equal(res.body.error.code, 'REQUEST_INVALID');
     const problems: string[] = res.body.error.problems;
     assert.equal(problems.length, 2, problems.join('\n'));
     assert.match(problems[0]!, new RegExp(`^source: registry ${canary.host.replace(/\./g, '\\.')} is not declared: declare it in the service's registries \\(CROSSDOCK_REGISTRIES`));
@@ -75,7 +75,7 @@ describe('requests naming undeclared registries are refused (400, every problem 
   test('POST /rules with a metadata source and an undeclared destination: 400 naming both, no rule stored', async () => {
     const res = await api.api('POST', '/rules', rule('169.254.169.254', [dst.host, canary.host]));
     assert.equal(res.status, 400);
-    assert.equal(res.body.error.code, 'INVALID_RULE');
+    assert.equal(res.body.error.code, 'RULE_INVALID');
     const text = res.body.error.problems.join('\n');
     assert.match(text, /source\.registry: registry 169\.254\.169\.254 is a metadata address/);
     assert.match(text, new RegExp(`destinations\\.1\\.registry: registry ${canary.host.replace(/\./g, '\\.')} is not declared`));
@@ -97,7 +97,7 @@ describe('requests naming undeclared registries are refused (400, every problem 
     const input = { name: 's', source: { registry: canary.host, repository: 'internal/app' }, destination: { registry: dst.host, repository: 'mirror/app' }, latest: 1 };
     const res = await api.api('POST', '/subscriptions', input);
     assert.equal(res.status, 400);
-    assert.equal(res.body.error.code, 'INVALID_SUBSCRIPTION');
+    assert.equal(res.body.error.code, 'SUBSCRIPTION_INVALID');
     assert.match(res.body.error.message, new RegExp(`source\\.registry: registry ${canary.host.replace(/\./g, '\\.')} is not declared`));
     const ok = await api.api('POST', '/subscriptions', { ...input, source: { registry: src.host, repository: 'app/web' } });
     assert.equal(ok.status, 201, JSON.stringify(ok.body));

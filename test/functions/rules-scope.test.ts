@@ -78,7 +78,7 @@ describe('rules over the registry root, one repository by its whole name, and th
     const heavy = '(|a){1000}'.repeat(100);
     const res = await h.api('POST', '/rules', { name: 'heavy', source: { registry: src.host, namespace: 'team' }, tagPattern: heavy, destinations: [{ registry: dst.host, namespace: 'x' }] });
     assert.equal(res.status, 400);
-    assert.equal(res.body.error.code, 'INVALID_RULE');
+    assert.equal(res.body.error.code, 'RULE_INVALID');
     assert.match(res.body.error.problems.join('\n'), /^tagPattern: tag pattern "\(\|a\)\{1000\}.*" is too complex: .* over the limit of 1000/m);
     const lookbehind = await h.api('POST', '/rules', { name: 'lb', source: { registry: src.host, namespace: 'team' }, tagPattern: '(?<=v)1', destinations: [{ registry: dst.host, namespace: 'x' }] });
     assert.match(lookbehind.body.error.problems.join('\n'), /lookbehind \(\?<=…\) is not supported/);

@@ -157,7 +157,7 @@ describe('subscriptions keep the newest matching tags of an external repository'
       const res = await h.api('POST', '/subscriptions', { name: 'never', source: { registry: upstream.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'never/app' }, latest: 1, schedule });
 
       assert.equal(res.status, 400, schedule);
-      assert.equal(res.body.error.code, 'INVALID_SUBSCRIPTION');
+      assert.equal(res.body.error.code, 'SUBSCRIPTION_INVALID');
       assert.deepEqual(res.body.error.problems, [`schedule: schedule "${schedule}" never runs: no date matches it`]);
     }
   });

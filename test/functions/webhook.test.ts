@@ -131,10 +131,10 @@ describe('POST /webhooks/:provider refuses what it must, and enqueues nothing fo
   test('an unknown provider → 404; a known provider without a configured source → 404', async () => {
     const unknown = await post('/webhooks/nexus', distribution, { authorization: TOKEN });
     assert.equal(unknown.status, 404);
-    assert.equal(unknown.body.error.code, 'UNKNOWN_PROVIDER');
+    assert.equal(unknown.body.error.code, 'WEBHOOK_PROVIDER_UNKNOWN');
     const unconfigured = await post('/webhooks/harbor', distribution, { authorization: TOKEN });
     assert.equal(unconfigured.status, 404);
-    assert.equal(unconfigured.body.error.code, 'UNKNOWN_SOURCE');
+    assert.equal(unconfigured.body.error.code, 'WEBHOOK_SOURCE_UNKNOWN');
   });
 
   test('pulls, deletes and blob pushes are answered 2xx, counted, and enqueue nothing', async () => {

@@ -105,10 +105,10 @@ describe('crossdock CLI', () => {
   });
 
   for (const [name, args, pattern] of [
-    ['an unknown flag', ['sync', '--prox', '3'], /^crossdock: Unknown option '--prox' \[INVALID_FLAG\]\n$/],
+    ['an unknown flag', ['sync', '--prox', '3'], /^crossdock: Unknown option '--prox' \[FLAG_INVALID\]\n$/],
     ['a missing config file', ['sync', '--config', '/nonexistent/sync.yaml'], /^crossdock: cannot read \/nonexistent\/sync\.yaml: no such file \[CONFIG_UNREADABLE\]\n$/],
-    ['a bad --proc', ['sync', '--config', 'x', '--proc', 'many'], /^crossdock: --proc takes a whole number from 1 to 10000, got "many" \[INVALID_FLAG\]\n$/],
-    ['an unknown command', ['synk'], /^crossdock: unknown command "synk" \(try: crossdock help\) \[INVALID_FLAG\]\n$/],
+    ['a bad --proc', ['sync', '--config', 'x', '--proc', 'many'], /^crossdock: --proc takes a whole number from 1 to 10000, got "many" \[FLAG_INVALID\]\n$/],
+    ['an unknown command', ['synk'], /^crossdock: unknown command "synk" \(try: crossdock help\) \[FLAG_INVALID\]\n$/],
     ['a malformed reference', ['copy', 'UPPER/Case:tag', 'dst.example/x'], /^crossdock: invalid image reference "UPPER\/Case:tag": invalid repository path component "Case"/],
   ] as const) {
     test(`${name} exits 2 with one clear line`, async () => {

@@ -125,7 +125,7 @@ describe('crossdock sync, image-syncer compatibility', () => {
     assert.equal((await getManifest(dst, 'forced/web', 'v1'))?.digest, digests.v1);
     const contradiction = await crossdock(['sync', '--config', config, '--force', '--no-overwrite']);
     assert.equal(contradiction.code, 2);
-    assert.equal(contradiction.stderr, 'crossdock: --force and --no-overwrite contradict each other [INVALID_FLAG]\n');
+    assert.equal(contradiction.stderr, 'crossdock: --force and --no-overwrite contradict each other [FLAG_INVALID]\n');
   });
 
   test('--output-success-images writes what is now at its destination, YAML by default or JSON', async () => {
@@ -147,7 +147,7 @@ describe('crossdock sync, image-syncer compatibility', () => {
     assert.equal(again.code, 1);
     assert.deepEqual(sorted(JSON.parse(await readFile(jsonFile, 'utf8'))), expected, 'up-to-date images count as at their destination');
     const bad = await crossdock(['sync', '--config', config, '--output-images-format', 'xml']);
-    assert.equal(bad.stderr, 'crossdock: --output-images-format takes yaml or json, got "xml" [INVALID_FLAG]\n');
+    assert.equal(bad.stderr, 'crossdock: --output-images-format takes yaml or json, got "xml" [FLAG_INVALID]\n');
   });
 
   test('Ctrl-C prints the summary of what finished and exits 130', async () => {

@@ -105,7 +105,7 @@ describe('Lambda bundles', () => {
   it('webhook: refuses a delivery from a source that is not configured', async () => {
     const result = HttpResult.parse(await invoke('webhook', httpEvent('POST', '/webhooks/distribution', { events: [] })));
     assert.equal(result.statusCode, 404);
-    assert.equal(z.looseObject({ error: z.looseObject({ code: z.string() }) }).parse(JSON.parse(result.body)).error.code, 'UNKNOWN_SOURCE');
+    assert.equal(z.looseObject({ error: z.looseObject({ code: z.string() }) }).parse(JSON.parse(result.body)).error.code, 'WEBHOOK_SOURCE_UNKNOWN');
   });
 
   it('api → worker: a manual sync is recorded and queued, and the worker hands a failed copy back to the queue', async () => {

@@ -173,7 +173,7 @@ describe('copyImage at an existing destination', () => {
     const pushed = await pushImage(src, 'existing/digest-dst', { tag: 'v1' });
     const destination = { ...ref(dst.host, 'existing/digest-dst'), digest: pushed.digest };
 
-    await assert.rejects(engine.copyImage(ref(src.host, 'existing/digest-dst', 'v1'), destination), { code: 'INVALID_REFERENCE' });
+    await assert.rejects(engine.copyImage(ref(src.host, 'existing/digest-dst', 'v1'), destination), { code: 'REFERENCE_INVALID' });
     assert.deepEqual(await listTags(dst, 'existing/digest-dst'), []);
   });
 });

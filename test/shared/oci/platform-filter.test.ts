@@ -41,9 +41,9 @@ describe('parsePlatforms', () => {
     ]);
   });
 
-  test('lists every invalid platform at once with INVALID_PLATFORM', () => {
+  test('lists every invalid platform at once with PLATFORM_INVALID', () => {
     assert.throws(() => parsePlatforms('linux,linux/amd64,a/b/c/d,linux/am d64'), (error: Error) => {
-      assert.equal((error as { code?: string }).code, 'INVALID_PLATFORM');
+      assert.equal((error as { code?: string }).code, 'PLATFORM_INVALID');
       assert.deepEqual((error as { problems?: string[] }).problems, [
         'invalid platform "linux" (expected os/architecture[/variant], e.g. linux/arm64)',
         'invalid platform "a/b/c/d" (expected os/architecture[/variant], e.g. linux/arm64)',

@@ -50,9 +50,9 @@ describe('parseReference', () => {
     ['bad_host.example/app', /invalid registry "bad_host.example"/],
     [`ghcr.io/${'a'.repeat(250)}`, /longer than 255/],
   ] as const) {
-    test(`"${input.slice(0, 40)}" is refused with INVALID_REFERENCE: ${why.source}`, () => {
+    test(`"${input.slice(0, 40)}" is refused with REFERENCE_INVALID: ${why.source}`, () => {
       assert.throws(() => parseReference(input), (error: Error) => {
-        assert.equal((error as { code?: string }).code, 'INVALID_REFERENCE');
+        assert.equal((error as { code?: string }).code, 'REFERENCE_INVALID');
         assert.match(error.message, why);
         return true;
       });
@@ -67,7 +67,7 @@ describe('parseReference', () => {
 describe('parseRepositoryName', () => {
   test('takes no tag and normalises Docker Hub', () => {
     assert.deepEqual(parseRepositoryName('nginx'), { registry: 'docker.io', repository: 'library/nginx' });
-    assert.throws(() => parseRepositoryName('nginx:1'), { code: 'INVALID_REFERENCE' });
+    assert.throws(() => parseRepositoryName('nginx:1'), { code: 'REFERENCE_INVALID' });
   });
 });
 
@@ -81,7 +81,7 @@ describe('reference helpers', () => {
   test('manifestReference prefers the digest and refuses a reference with neither', () => {
     assert.equal(manifestReference(parseReference(`ghcr.io/app:v1@${DIGEST}`)), DIGEST);
     assert.equal(manifestReference(parseReference('ghcr.io/app:v1')), 'v1');
-    assert.throws(() => manifestReference(parseReference('ghcr.io/app')), { code: 'INVALID_REFERENCE', message: /no tag or digest/ });
+    assert.throws(() => manifestReference(parseReference('ghcr.io/app')), { code: 'REFERENCE_INVALID', message: /no tag or digest/ });
   });
 
   test('Docker Hub is served by registry-1.docker.io; other registries by themselves', () => {

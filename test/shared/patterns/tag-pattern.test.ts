@@ -22,7 +22,7 @@ function refusal(pattern: string, anchored = true): InvalidInputError {
 describe('tag patterns have a bounded cost', () => {
   test('the heavy pattern is refused, naming the pattern and the limit', () => {
     const error = refusal(HEAVY);
-    assert.equal(error.code, 'INVALID_TAG_PATTERN');
+    assert.equal(error.code, 'TAG_PATTERN_INVALID');
     assert.match(error.message, /^tag pattern "\(\|a\)\{1000\}\(\|a\)\{1000\}.*…" is too complex/);
     assert.ok(error.message.includes(`over the limit of ${MAX_PATTERN_PROGRAM}`), error.message);
   });

@@ -55,7 +55,7 @@ describe('subscription schedules', () => {
   for (const [schedule, message] of REFUSED) {
     test(`"${schedule}" is refused: ${message.source}`, () => {
       assert.throws(() => parseSchedule(schedule), (error: unknown) => {
-        assert.equal((error as { code?: string }).code, 'INVALID_SCHEDULE');
+        assert.equal((error as { code?: string }).code, 'SCHEDULE_INVALID');
         assert.match((error as Error).message, message);
         return true;
       });
