@@ -10,6 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import dynalite from 'dynalite';
 import { createRequestHandler } from 'local-aws-sqs';
+import { countOnlyReceives } from './embedded-sqs-receive-count.ts';
 
 export interface EmbeddedServer {
   /** `http://127.0.0.1:PORT` */
@@ -52,6 +53,9 @@ export async function startEmbeddedSqs(options: EmbeddedSqsOptions = {}): Promis
   // server lets a taken port reject instead of crashing the process with an 'error' event.
   const { service, requestHandler } = createRequestHandler({ port: options.port ?? 0, hostname: LOOPBACK });
   const server = createServer((request, response) => {
+    // Queues appear through CreateQueue; a record is made only in a queue made by an earlier
+    // request, so patching here comes before the first record of every queue.
+    for (const queue of service.Queues) countOnlyReceives(queue);
     requestHandler(request, response).catch((error: unknown) => {
       if (response.headersSent) {
         response.destroy(error instanceof Error ? error : undefined);

@@ -70,6 +70,10 @@ export async function buildFunctions(options: BuildOptions = {}): Promise<BuiltF
     // The runtime's own AWS SDK is not pinned to our version: bundle it with everything else.
     packages: 'bundle',
     platform: 'node',
+    // ES modules first (esbuild's default for node is `main`): the AWS SDK's dist-es tree-shakes
+    // to the commands and protocol a client uses, where its dist-cjs brings every one of them in
+    // and costs about twice the import time.
+    mainFields: ['module', 'main'],
     format: 'esm',
     // The Lambda runtime in serverless.yml (nodejs24.x); test/infra/serverless/template.test.ts
     // keeps the two in step.

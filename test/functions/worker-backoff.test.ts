@@ -24,8 +24,8 @@ import { startHarness, type Harness } from './harness.ts';
 const OUTAGE_MS = 20_000;
 const VISIBILITY_TIMEOUT_S = 120;
 const REDELIVERY = { baseMs: 1_000, maxMs: 4_000 };
-// local-aws-sqs counts each ChangeMessageVisibility as a receive (test/infra/aws/embedded-sqs.test.ts),
-// so the ~10 attempts of a 20 s outage use ~20 receives there; AWS would count 10.
+// Room for the ~10 attempts of a 20 s outage and then some: the embedded queue counts only
+// receives, as AWS does (test/infra/aws/embedded-sqs.test.ts).
 const MAX_RECEIVE_COUNT = 40;
 
 let h: Harness;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -109,7 +110,6 @@ describe('SQS on local-aws-sqs', () => {
   });
 
   it('ChangeMessageVisibility to 0 redelivers at once; a longer timeout hides the message past the queue default', async () => {
-    // maxReceiveCount 5: local-aws-sqs counts each visibility change as a receive (next test).
     const { queueUrl } = await freshQueues({ maxReceiveCount: 5 });
     await aws.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'retry-me' }));
 
@@ -132,7 +132,7 @@ describe('SQS on local-aws-sqs', () => {
     assert.equal((await depth(queueUrl)).inFlight, '1');
   });
 
-  it('local-aws-sqs counts ChangeMessageVisibility as a receive (AWS does not), so it brings the DLQ closer', async () => {
+  it('ChangeMessageVisibility is not a receive (as on AWS): the message comes back with its count one higher, and the DLQ only after maxReceiveCount receives', async () => {
     const { queueUrl, dlqUrl } = await freshQueues();
     await aws.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'changed' }));
 
@@ -140,13 +140,36 @@ describe('SQS on local-aws-sqs', () => {
     await aws.clients.sqs.send(new ChangeMessageVisibilityCommand({
       QueueUrl: queueUrl, ReceiptHandle: first?.ReceiptHandle, VisibilityTimeout: 0,
     }));
-    const again = await receive(queueUrl, { waitSeconds: 1 });
-    const dead = await receive(dlqUrl, { waitSeconds: 1 });
+    const [second] = await receive(queueUrl, { waitSeconds: 1 });
+    // Twice more on the second receive, as a worker backing off in steps would.
+    for (const seconds of [30, 0]) {
+      await aws.clients.sqs.send(new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl, ReceiptHandle: second?.ReceiptHandle, VisibilityTimeout: seconds,
+      }));
+    }
+    const third = await receive(queueUrl, { waitSeconds: 1 });
+    const dead = await receive(dlqUrl, { waitSeconds: VISIBILITY_TIMEOUT_S + 2 });
 
-    // On AWS the message would be received again with ApproximateReceiveCount 2.
     assert.equal(first?.Attributes?.ApproximateReceiveCount, '1');
-    assert.deepEqual(again, []);
-    assert.deepEqual(dead.map((message) => [message.Body, message.Attributes?.ApproximateReceiveCount]), [['changed', '1']]);
+    assert.equal(second?.Body, 'changed');
+    assert.equal(second?.Attributes?.ApproximateReceiveCount, '2');
+    // MAX_RECEIVE_COUNT (2) receives done: the next look finds it in the DLQ, not in the queue.
+    assert.deepEqual(third, []);
+    assert.deepEqual(dead.map((message) => message.Body), ['changed']);
+  });
+
+  it('ChangeMessageVisibilityBatch is not a receive either', async () => {
+    const { queueUrl } = await freshQueues({ maxReceiveCount: 5 });
+    await aws.clients.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'batched' }));
+
+    const [first] = await receive(queueUrl);
+    const changed = await aws.clients.sqs.send(new ChangeMessageVisibilityBatchCommand({
+      QueueUrl: queueUrl, Entries: [{ Id: 'a', ReceiptHandle: first?.ReceiptHandle, VisibilityTimeout: 0 }],
+    }));
+    const [second] = await receive(queueUrl, { waitSeconds: 1 });
+
+    assert.deepEqual(changed.Successful?.map((entry) => entry.Id), ['a']);
+    assert.equal(second?.Attributes?.ApproximateReceiveCount, '2');
   });
 
   it(`a message received ${MAX_RECEIVE_COUNT} times without delete moves to the DLQ`, async () => {
