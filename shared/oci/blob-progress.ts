@@ -40,18 +40,26 @@ export class TransferLedger {
   readonly #paused = new Map<string, BlobProgress>();
   readonly #running = new Set<Promise<unknown>>();
   readonly #now: () => number;
-  readonly #stopAt: number;
+  #stopAt: number;
   readonly stopped: Promise<void>;
   #timer: NodeJS.Timeout | undefined;
+  #stop: (() => void) | undefined;
 
   constructor(options: TransferLedgerOptions) {
     this.#saved = new Map((options.saved ?? []).map((p) => [p.digest, p]));
     this.#now = options.now ?? Date.now;
     this.#stopAt = options.stopAt;
     this.stopped = new Promise((resolve) => {
+      this.#stop = resolve;
       this.#timer = setTimeout(resolve, Math.max(0, this.#stopAt - this.#now()));
       this.#timer.unref();
     });
+  }
+
+  /** Stops the transfers now rather than at the stop time. */
+  stop(): void {
+    this.#stopAt = Math.min(this.#stopAt, this.#now());
+    this.#stop?.();
   }
 
   get isStopped(): boolean {

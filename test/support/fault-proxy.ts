@@ -14,7 +14,9 @@ export type FaultAction =
   | { kind: 'corrupt-body'; atByte: number }
   | { kind: 'delay'; ms: number }
   /** Relays the answer's body at no more than this many bytes a second (a slow link). */
-  | { kind: 'throttle'; bytesPerSecond: number };
+  | { kind: 'throttle'; bytesPerSecond: number }
+  /** Forwards without the Range header, as a server that ignores ranges (it answers 200, whole). */
+  | { kind: 'ignore-range' };
 
 export type Fault = {
   /** Matches any method when omitted. */
@@ -156,7 +158,7 @@ export async function startFaultProxy(targetUrl: string, options: FaultProxyOpti
   };
 
   const forward = (req: IncomingMessage, res: ServerResponse, action: FaultAction | undefined): void => {
-    const headers = [...forwardable(req.rawHeaders, ['host']), 'Host', target.host];
+    const headers = [...forwardable(req.rawHeaders, ['host', ...(action?.kind === 'ignore-range' ? ['range'] : [])]), 'Host', target.host];
     const upstream = send(
       { protocol: target.protocol, hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent },
       (answer) => {
