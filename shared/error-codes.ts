@@ -98,6 +98,7 @@ export const ERROR_CODES = {
   TASK_CONFLICT: code('conflict', 409, false, 'a task in a state that does not allow this (e.g. retrying one still running)'),
   TASK_NOT_FOUND: code('not-found', 404, false, 'no task with that id'),
   TASK_STORE_THROTTLED: code('transient', 503, true, 'the task table left reads unprocessed (throttling)'),
+  TRANSFER_PAUSED: code('transient', 503, true, 'a blob transfer stopped at the invocation\'s deadline with its progress saved; the next delivery resumes it'),
   UNAUTHENTICATED: code('auth', 401, false, 'no API key, or one that is not valid'),
   WEBHOOK_PAYLOAD_INVALID: code('input', 400, false, 'a webhook body the provider\'s parser does not accept'),
   WEBHOOK_PROVIDER_UNKNOWN: code('not-found', 404, false, 'no webhook provider by that name'),

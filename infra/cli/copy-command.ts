@@ -72,6 +72,7 @@ export async function copyCommand(flags: ParsedFlags<typeof COPY_FLAGS>, positio
       referrers: !flags['no-referrers'],
       dryRun: flags['dry-run'] === true,
       onBytes: (n) => progress?.bytes(n),
+      onBlob: (event) => progress?.blob(event),
       ...(platforms ? { platforms } : {}),
     });
     progress.stop();

@@ -15,6 +15,8 @@ export const PLAIN_EVERY_MS = 10_000;
 
 export interface CopyProgress {
   bytes(n: number): void;
+  /** A blob's copy began or ended (blobs done of blobs reached, as the task record counts them). */
+  blob(event: { phase: 'start' | 'done' }): void;
   /** Clears the live line so another line can be written. */
   clear(): void;
   stop(): void;
@@ -40,12 +42,15 @@ export function createCopyProgress(stream: NodeJS.WritableStream, options: CopyP
   const every = options.every ?? realEvery;
   const started = now();
   let bytes = 0;
+  let blobsDone = 0;
+  let blobsTotal = 0;
   let reported = 0;
   let shown = false;
   const line = () => {
     const seconds = Math.max(0.001, (now() - started) / 1000);
     const done = options.total ? `${formatBytes(bytes)} of ${formatBytes(options.total)}` : formatBytes(bytes);
-    return `copied ${done} · ${formatBytes(bytes / seconds)}/s · ${formatDuration(seconds)}`;
+    const blobs = blobsTotal > 0 ? ` · blobs ${blobsDone}/${blobsTotal}` : '';
+    return `copied ${done}${blobs} · ${formatBytes(bytes / seconds)}/s · ${formatDuration(seconds)}`;
   };
   const tick = () => {
     if (options.live) {
@@ -64,6 +69,10 @@ export function createCopyProgress(stream: NodeJS.WritableStream, options: CopyP
   return {
     bytes: (n) => {
       bytes += n;
+    },
+    blob: (event) => {
+      if (event.phase === 'start') blobsTotal++;
+      else blobsDone++;
     },
     clear,
     stop: () => {

@@ -60,6 +60,12 @@ export const LocalConfig = z.strictObject({
     batchSize: z.number().int().min(1).max(10).default(10),
     visibilityTimeoutSeconds: z.number().int().min(5).max(43_200).default(900),
     maxReceiveCount: z.number().int().min(1).max(1000).default(5),
+    /**
+     * Lambda's timeout, on one machine: each batch's context counts down from this many seconds
+     * (unset: from the visibility timeout, less a margin). Large blobs stop near it, save their
+     * progress and go on in the next invocation.
+     */
+    invocationSeconds: z.number().min(0.5).max(900).optional(),
     /** How long a shutdown waits for copies in flight before interrupting them. */
     shutdownGraceSeconds: z.number().int().min(0).max(3600).default(30),
   }).prefault({}),

@@ -15,6 +15,8 @@ export interface PollerOptions {
   concurrency: number;
   batchSize: number;
   visibilityTimeoutSeconds: number;
+  /** Each batch's time limit, as Lambda's function timeout (default: the visibility timeout less a margin). */
+  invocationSeconds?: number;
   logger: Logger;
 }
 
@@ -90,7 +92,8 @@ export function startPoller(options: PollerOptions): Poller {
           awsRegion: 'local',
         })),
       };
-      const context: LambdaContext = { getRemainingTimeInMillis: () => options.visibilityTimeoutSeconds * 1000 - DEADLINE_MARGIN_MS - (Date.now() - received) };
+      const limitMs = Math.min(options.visibilityTimeoutSeconds * 1000 - DEADLINE_MARGIN_MS, (options.invocationSeconds ?? Infinity) * 1000);
+      const context: LambdaContext = { getRemainingTimeInMillis: () => limitMs - (Date.now() - received) };
       // Each batch gets its own signal, linked to the process-wide one only while it runs: what a
       // batch leaves listening on its signal (undici keeps a listener per request whose body is
       // never read, every HEAD) then goes with the batch instead of piling up on the long-lived

@@ -71,6 +71,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
       concurrency: config.worker.concurrency,
       batchSize: config.worker.batchSize,
       visibilityTimeoutSeconds: config.worker.visibilityTimeoutSeconds,
+      ...(config.worker.invocationSeconds !== undefined ? { invocationSeconds: config.worker.invocationSeconds } : {}),
       logger,
     });
     // Producers in this process wake the poller as soon as they queue work.

@@ -41,6 +41,50 @@ export async function openBlob(client: RegistryClient, repository: string, diges
 }
 
 /**
+ * Opens a blob from byte `from` on (`Range: bytes=N-`, RFC 9110 §14.2). A registry or storage
+ * that ignores the range answers 200 with the whole blob: `skip` then says how many leading bytes
+ * the caller must drop to be at `from`.
+ */
+export async function openBlobFrom(client: RegistryClient, repository: string, digest: string, from: number, options: CallOptions = {}): Promise<{ body: Readable; skip: number }> {
+  if (from === 0) return { body: await openBlob(client, repository, digest, options), skip: 0 };
+  const res = await client.send({
+    ...options,
+    method: 'GET',
+    path: `/v2/${repository}/blobs/${digest}`,
+    headers: { range: `bytes=${from}-` },
+    scopes: [pullScope(repository)],
+    expect: [200, 206],
+    followRedirects: true,
+    what: `GET blob ${client.registry}/${repository}@${digest} from byte ${from}`,
+  });
+  if (res.status === 200) return { body: res.body, skip: from };
+  const start = /^bytes\s+(\d+)-/.exec(String(res.headers['content-range'] ?? ''))?.[1];
+  if (start !== undefined && Number(start) !== from) {
+    await res.body.dump();
+    throw new RegistryProtocolError(`GET blob ${client.registry}/${repository}@${digest}`, `asked for bytes from ${from}, got a range from ${start}`);
+  }
+  return { body: res.body, skip: 0 };
+}
+
+/**
+ * Where an upload session stands (distribution-spec "Get upload status"): GET on its location
+ * answers 204 with `Range: 0-<last byte>` and a fresh location; 404 (BLOB_UPLOAD_UNKNOWN) means
+ * the registry forgot it (purged, restarted without shared storage): undefined.
+ * `expected` settles Distribution's ambiguous `0-0` (no byte, or one).
+ */
+export async function uploadStatus(client: RegistryClient, repository: string, location: string, expected: number, options: CallOptions = {}): Promise<{ offset: number; location: string } | undefined> {
+  const what = `GET upload ${client.registry}/${repository}`;
+  const res = await client.send({ ...options, method: 'GET', path: location, scopes: [pushScope(repository)], expect: [204, 404], what });
+  await res.body.dump();
+  if (res.status === 404) return undefined;
+  const end = /^(?:bytes=)?0-(\d+)$/.exec(String(res.headers.range ?? '').trim())?.[1];
+  if (end === undefined) throw new RegistryProtocolError(what, 'no Range in the upload status');
+  const last = Number(end);
+  const offset = last === 0 && expected <= 1 ? expected : last + 1;
+  return { offset, location: res.headers.location ? locationOf(res.headers.location, res.url, what) : location };
+}
+
+/**
  * An open upload. `location` is the session's CURRENT URL: registries answer every PATCH with a
  * new one (Distribution keeps the upload's state and offset in it), and a request with a stale
  * one is refused, a cancel included. The functions below that advance the session update it.

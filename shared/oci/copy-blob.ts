@@ -13,9 +13,11 @@ import { CrossdockError, DeadlineExceededError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { cancelUpload, commitUpload, headBlob, openBlob, patchBlob, putBlobChunked, startUpload, type UploadSession, type UploadStart } from './blobs.ts';
 import { retryDecision, type CallOptions, type RegistryClient } from './client.ts';
+import { TransferPausedError, type TransferLedger } from './blob-progress.ts';
 import { Limiter } from './limiter.ts';
 import type { Descriptor } from './manifest-schema.ts';
 import { RegistryError, RegistryUnreachableError } from './registry-error.ts';
+import { canResume, reopenSession, transferResumable, type ResumePoint } from './resumable-transfer.ts';
 import { BlobDigestMismatchError, BlobSizeMismatchError, VerifyingStream } from './verify-stream.ts';
 
 const MAX_HOLDERS = 100_000;
@@ -39,6 +41,11 @@ export interface BlobCopyOptions extends CallOptions {
   /** The destination repository is known to be empty: skip the HEAD that would find nothing. */
   assumeAbsent?: boolean;
   onBytes?: (n: number) => void;
+  /**
+   * Large blobs become resumable: they stop at the ledger's stop time with their progress saved
+   * there (TransferPausedError), and go on from progress it saved earlier.
+   */
+  ledger?: TransferLedger;
 }
 
 export interface BlobCopierOptions {
@@ -93,20 +100,26 @@ export class BlobCopier {
   async #copyWithRetry(source: BlobEndpoint, destination: BlobEndpoint, descriptor: Descriptor, options: BlobCopyOptions): Promise<BlobOutcome> {
     const what = `copy blob ${descriptor.digest} ${source.client.registry}/${source.repository} → ${destination.client.registry}/${destination.repository}`;
     let mismatches = 0;
-    return destination.client.retrying(
+    const attempt = { resumedAt: 0 };
+    const copy = destination.client.retrying(
       what,
       options,
-      () => this.#copyOnce(source, destination, descriptor, options, what),
+      () => this.#copyOnce(source, destination, descriptor, options, what, attempt),
       (error) => {
+        if (error instanceof TransferPausedError) return { retryable: false };
+        // A mismatch after a resume point is final: which side of it was wrong cannot be told,
+        // and reading the blob afresh costs every invocation spent on it so far.
+        if (error instanceof BlobDigestMismatchError && attempt.resumedAt > 0) return { retryable: false };
         if (error instanceof BlobDigestMismatchError || error instanceof BlobSizeMismatchError) return { retryable: ++mismatches < MAX_SOURCE_READS };
         return retryDecision(error);
       },
       ({ attempt, delayMs, error }) =>
         this.#logger.warn('blob copy retry', { digest: descriptor.digest, attempt, delay_ms: delayMs, error: (error as Error).message }),
     );
+    return options.ledger && canResume(descriptor, destination) ? options.ledger.track(copy) : copy;
   }
 
-  async #copyOnce(source: BlobEndpoint, destination: BlobEndpoint, descriptor: Descriptor, options: BlobCopyOptions, what: string): Promise<BlobOutcome> {
+  async #copyOnce(source: BlobEndpoint, destination: BlobEndpoint, descriptor: Descriptor, options: BlobCopyOptions, what: string, attempt: { resumedAt: number }): Promise<BlobOutcome> {
     const { client: dst, repository: dstRepo } = destination;
     // #copyWithRetry owns the retry of every request below.
     const call: CallOptions = { ...(options.deadline ? { deadline: options.deadline } : {}), ...(options.signal ? { signal: options.signal } : {}), retry: 'never' };
@@ -117,6 +130,17 @@ export class BlobCopier {
       return 'skipped';
     }
     if (options.dryRun) return 'planned';
+
+    const ledger = options.ledger && canResume(descriptor, destination) ? options.ledger : undefined;
+    let resumed: ResumePoint | undefined;
+    if (ledger) {
+      const saved = ledger.take(descriptor.digest);
+      if (saved) resumed = await reopenSession(destination, saved, call, this.#logger);
+      // Past the stop time nothing new begins: the next invocation starts it.
+      else if (ledger.isStopped) throw new TransferPausedError(what);
+    }
+    attempt.resumedAt = resumed?.offset ?? 0;
+    if (resumed) return this.#transferResumably(source, destination, descriptor, resumed, ledger!, options, call, what);
 
     let start: UploadStart | undefined;
     const from = this.#mountSource(source, destination, descriptor.digest);
@@ -131,6 +155,7 @@ export class BlobCopier {
     start ??= await startUpload(dst, dstRepo, call);
     if (start.kind === 'mounted') return 'mounted';
     const session: UploadSession = start;
+    if (ledger) return this.#transferResumably(source, destination, descriptor, { session, offset: 0 }, ledger, options, call, what);
 
     const started = Date.now();
     try {
@@ -141,6 +166,25 @@ export class BlobCopier {
     }
     this.noteHolder(dst.registry, dstRepo, descriptor.digest);
     this.#logger.info('blob uploaded', { digest: descriptor.digest, size: descriptor.size, repository: dstRepo, duration_ms: Date.now() - started, chunked: dst.options.chunkSize !== undefined });
+    return 'copied';
+  }
+
+  async #transferResumably(source: BlobEndpoint, destination: BlobEndpoint, descriptor: Descriptor, start: ResumePoint, ledger: TransferLedger, options: BlobCopyOptions, call: CallOptions, what: string): Promise<BlobOutcome> {
+    const { client: dst, repository: dstRepo } = destination;
+    const started = Date.now();
+    let outcome: 'committed' | 'paused';
+    try {
+      outcome = await transferResumable(source, destination, descriptor, start, { ledger, onBytes: options.onBytes, call, what });
+    } catch (error) {
+      await this.#cancel(dst, dstRepo, start.session, descriptor.digest, call);
+      throw error;
+    }
+    if (outcome === 'paused') {
+      this.#logger.info('blob upload paused', { digest: descriptor.digest, size: descriptor.size, repository: dstRepo, duration_ms: Date.now() - started });
+      throw new TransferPausedError(what);
+    }
+    this.noteHolder(dst.registry, dstRepo, descriptor.digest);
+    this.#logger.info('blob uploaded', { digest: descriptor.digest, size: descriptor.size, repository: dstRepo, duration_ms: Date.now() - started, resumed_at: start.offset });
     return 'copied';
   }
 

@@ -3,6 +3,7 @@
  * The tree walk (blobs → child manifests by digest) is shared by images and their referrers.
  */
 import type { Logger } from '../log.ts';
+import type { TransferLedger } from './blob-progress.ts';
 import type { BlobCopier, BlobOutcome } from './copy-blob.ts';
 import type { CallOptions, RegistryClient } from './client.ts';
 import { mapLimit } from './limiter.ts';
@@ -23,7 +24,11 @@ export interface CopyJobOptions extends CallOptions {
   /** The destination repository holds no tags: manifests and blobs need no HEAD to be known absent. */
   destinationEmpty?: boolean;
   onBytes?: (n: number) => void;
+  onBlob?: BlobListener;
+  ledger?: TransferLedger;
 }
+
+export type BlobListener = (event: { digest: string; size: number; phase: 'start' | 'done' }) => void;
 
 export class CopyJob {
   readonly stats: CopyStats = { manifests: 0, blobs: { copied: 0, skipped: 0, mounted: 0, planned: 0 }, bytes: 0 };
@@ -75,12 +80,20 @@ export class CopyJob {
   }
 
   async copyBlob(descriptor: Descriptor): Promise<void> {
+    this.options.onBlob?.({ digest: descriptor.digest, size: descriptor.size, phase: 'start' });
     const outcome: BlobOutcome = await this.blobs.copy(
       { client: this.src, repository: this.srcRepo },
       { client: this.dst, repository: this.dstRepo },
       descriptor,
-      { ...this.call, dryRun: this.options.dryRun, assumeAbsent: this.options.destinationEmpty === true, ...(this.options.onBytes ? { onBytes: this.options.onBytes } : {}) },
+      {
+        ...this.call,
+        dryRun: this.options.dryRun,
+        assumeAbsent: this.options.destinationEmpty === true,
+        ...(this.options.onBytes ? { onBytes: this.options.onBytes } : {}),
+        ...(this.options.ledger ? { ledger: this.options.ledger } : {}),
+      },
     );
+    this.options.onBlob?.({ digest: descriptor.digest, size: descriptor.size, phase: 'done' });
     this.stats.blobs[outcome]++;
     if (outcome === 'copied' || outcome === 'planned') this.stats.bytes += descriptor.size;
   }

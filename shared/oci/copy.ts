@@ -6,8 +6,9 @@
 import { InvalidInputError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import type { CallOptions, RegistryClient } from './client.ts';
+import type { TransferLedger } from './blob-progress.ts';
 import { BlobCopier } from './copy-blob.ts';
-import { CopyJob, type CopyStats } from './copy-job.ts';
+import { CopyJob, type BlobListener, type CopyStats } from './copy-job.ts';
 import { copyReferrers, type ReferrerStats } from './copy-referrers.ts';
 import { formatPlatform, type Manifest } from './manifest-schema.ts';
 import { getManifest, headManifest } from './manifests.ts';
@@ -41,6 +42,10 @@ export interface CopyOptions extends CallOptions {
   beforeTagPush?: () => Promise<string | undefined>;
   /** Called with each chunk's size as blob bytes stream through. */
   onBytes?: (n: number) => void;
+  /** Called when a blob's copy begins (its size) and when it ends, for progress reports. */
+  onBlob?: BlobListener;
+  /** Large blobs stop at the ledger's stop time with their progress saved (TransferPausedError). */
+  ledger?: TransferLedger;
 }
 
 export type CopyStatus = 'copied' | 'up-to-date' | 'skipped' | 'planned';
@@ -93,6 +98,8 @@ export class CopyEngine {
       ...(options.deadline ? { deadline: options.deadline } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onBytes ? { onBytes: options.onBytes } : {}),
+      ...(options.onBlob ? { onBlob: options.onBlob } : {}),
+      ...(options.ledger ? { ledger: options.ledger } : {}),
     }, logger);
 
     // The destination tag is known to be absent (the caller listed the tags): the body will be

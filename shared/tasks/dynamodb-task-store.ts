@@ -7,6 +7,9 @@
  *   claim                  UpdateItem conditioned on the state    table 1, byWaiting 1 (leaves it)
  *   order pushes of a tag  UpdateItem on `TAG#<ref>`, pushedAt <= new                 1
  *   finish                 UpdateItem                             table 1
+ *   progress (RUNNING)     UpdateItem conditioned on RUNNING      table 1, at most one per 5 s, none
+ *                          for a copy done within its first 5 s
+ *   pause at a deadline    UpdateItem conditioned on RUNNING      table 1-2 (resume < 2 KB), byWaiting 1
  *   get                    GetItem (consistent)
  *   records, newest first  Query byTime on all 16 shards, merged, filters on the index's
  *                          projected ruleId/src/dst, BatchGetItem for the records (status there)
@@ -26,7 +29,7 @@ import {
 import { CrossdockError } from '../errors.ts';
 import { fromItem, SHARD_NAMES, shardOf, storedResult, taskKey, toItem, waitKey, type Item } from './dynamodb-task-item.ts';
 import { listTasks, type ListSource } from './dynamodb-task-list.ts';
-import type { Task, TaskError } from './task.ts';
+import type { Task, TaskError, TaskProgress, TaskResume } from './task.ts';
 import { TaskConflictError, TaskNotFoundError, type Claim, type Outcome, type TaskFilter, type TaskPage, type TaskStore } from './task-store.ts';
 
 export interface DynamoDbTaskStoreOptions {
@@ -102,7 +105,7 @@ export class DynamoDbTaskStore implements TaskStore {
   async finish(id: string, outcome: Outcome, now: Date): Promise<void> {
     const at = now.toISOString();
     const set = ['#status = :status', 'updatedAt = :now', 'finishedAt = :now', 'expiresAt = :expires'];
-    const remove = ['nextAttemptAt', 'waitKey'];
+    const remove = ['nextAttemptAt', 'waitKey', 'progress', 'resume'];
     const values: Item = { ':status': { S: outcome.status }, ':now': { S: at }, ':expires': { N: String(Math.floor(now.getTime() / 1000) + this.#retentionS) } };
     if (outcome.startedAt) {
       set.push('durationMs = :duration');
@@ -138,9 +141,28 @@ export class DynamoDbTaskStore implements TaskStore {
     });
   }
 
+  async pause(id: string, resume: TaskResume, progress: TaskProgress | undefined, now: Date): Promise<boolean> {
+    return (await this.#conditional({
+      UpdateExpression: `SET #status = :pending, resume = :resume, updatedAt = :now, waitKey = :wait${progress ? ', progress = :progress' : ''} REMOVE nextAttemptAt`,
+      ConditionExpression: '#status = :running',
+      ExpressionAttributeValues: {
+        ':pending': { S: 'PENDING' }, ':running': { S: 'RUNNING' }, ':resume': { S: JSON.stringify(resume) }, ':now': { S: now.toISOString() }, ':wait': { S: waitKey(shardOf(id)) },
+        ...(progress ? { ':progress': { S: JSON.stringify(progress) } } : {}),
+      },
+    }, id, 'NONE')) !== undefined;
+  }
+
+  async updateProgress(id: string, progress: TaskProgress): Promise<boolean> {
+    return (await this.#conditional({
+      UpdateExpression: 'SET progress = :progress',
+      ConditionExpression: '#status = :running',
+      ExpressionAttributeValues: { ':progress': { S: JSON.stringify(progress) }, ':running': { S: 'RUNNING' } },
+    }, id, 'NONE')) !== undefined;
+  }
+
   async rerun(id: string, now: Date): Promise<Task> {
     const task = await this.#conditional({
-      UpdateExpression: 'SET #status = :pending, generation = generation + :one, updatedAt = :now, waitKey = :wait REMOVE deadLettered, enqueuedAt, startedAt, finishedAt, durationMs, expiresAt, nextAttemptAt, #result',
+      UpdateExpression: 'SET #status = :pending, generation = generation + :one, updatedAt = :now, waitKey = :wait REMOVE deadLettered, enqueuedAt, startedAt, finishedAt, durationMs, expiresAt, nextAttemptAt, #result, progress, resume',
       ConditionExpression: '#status IN (:succeeded, :skipped, :failed)',
       ExpressionAttributeValues: {
         ':pending': { S: 'PENDING' }, ':one': { N: '1' }, ':now': { S: now.toISOString() }, ':wait': { S: waitKey(shardOf(id)) },
@@ -201,15 +223,18 @@ export class DynamoDbTaskStore implements TaskStore {
   }
 
   /** An UpdateItem conditioned on the task's state: the new task, or undefined when the condition failed. */
-  async #conditional(input: Pick<UpdateItemCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>, id: string): Promise<Task | undefined> {
+  async #conditional(input: Pick<UpdateItemCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>, id: string): Promise<Task | undefined>;
+  async #conditional(input: Pick<UpdateItemCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>, id: string, returnValues: 'NONE'): Promise<true | undefined>;
+  async #conditional(input: Pick<UpdateItemCommandInput, 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'>, id: string, returnValues: 'ALL_NEW' | 'NONE' = 'ALL_NEW'): Promise<Task | true | undefined> {
     try {
       const response = await this.#client.send(new UpdateItemCommand({
         TableName: this.#table,
         Key: taskKey(id),
         ...input,
         ...names(input),
-        ReturnValues: 'ALL_NEW',
+        ReturnValues: returnValues,
       }));
+      if (returnValues === 'NONE') return true;
       return response.Attributes ? fromItem(response.Attributes) : undefined;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;

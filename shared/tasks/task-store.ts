@@ -1,6 +1,6 @@
 /** Where tasks and their records live; `DynamoDbTaskStore` is the adapter. */
 import { CrossdockError } from '../errors.ts';
-import type { Task, TaskError, TaskResult, TaskStatus } from './task.ts';
+import type { Task, TaskError, TaskProgress, TaskResult, TaskResume, TaskStatus } from './task.ts';
 
 export class TaskNotFoundError extends CrossdockError {
   constructor(id: string) {
@@ -69,6 +69,13 @@ export interface TaskStore {
   finish(id: string, outcome: Outcome, now: Date): Promise<void>;
   /** Back to PENDING after a retryable failure, keeping the error for the record. */
   release(id: string, error: TaskError, now: Date, nextAttemptAt?: Date): Promise<void>;
+  /**
+   * A RUNNING task that stopped at its deadline back to PENDING with where to go on (no failure
+   * recorded, the progress kept). False when it is no longer RUNNING.
+   */
+  pause(id: string, resume: TaskResume, progress: TaskProgress | undefined, now: Date): Promise<boolean>;
+  /** Live progress of a RUNNING task; false (nothing written) when it is no longer RUNNING. */
+  updateProgress(id: string, progress: TaskProgress): Promise<boolean>;
   /** A finished task back to PENDING in its next generation; TaskConflictError when unfinished. */
   rerun(id: string, now: Date): Promise<Task>;
   list(filter: TaskFilter, limit: number, cursor?: string): Promise<TaskPage>;

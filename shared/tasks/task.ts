@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { BlobProgress } from '../oci/blob-progress.ts';
 import { formatReference } from '../oci/reference.ts';
 
 export const TaskStatus = z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'SKIPPED', 'FAILED']);
@@ -39,6 +40,26 @@ export const TaskResult = z.strictObject({
 });
 export type TaskResult = z.infer<typeof TaskResult>;
 
+/** Live progress of a RUNNING copy (refreshed every few seconds; blobs counted as they are reached). */
+export const TaskProgress = z.strictObject({
+  bytesDone: z.number().int().nonnegative(),
+  bytesTotal: z.number().int().nonnegative(),
+  blobsDone: z.number().int().nonnegative(),
+  blobsTotal: z.number().int().nonnegative(),
+  bytesPerSecond: z.number().int().nonnegative(),
+  updatedAt: z.string(),
+});
+export type TaskProgress = z.infer<typeof TaskProgress>;
+
+/** Where a copy that stopped at its deadline goes on: blob uploads in flight (no credentials). */
+export const TaskResume = z.strictObject({
+  blobs: z.array(BlobProgress),
+  /** Invocations that stopped at their deadline so far. */
+  pauses: z.number().int().positive(),
+  pausedAt: z.string(),
+});
+export type TaskResume = z.infer<typeof TaskResume>;
+
 export const TaskError = z.strictObject({ code: z.string(), message: z.string() });
 export type TaskError = z.infer<typeof TaskError>;
 
@@ -70,6 +91,8 @@ export const Task = z.strictObject({
   durationMs: z.number().int().nonnegative().optional(),
   result: TaskResult.optional(),
   error: TaskError.optional(),
+  progress: TaskProgress.optional(),
+  resume: TaskResume.optional(),
 });
 export type Task = z.infer<typeof Task>;
 

@@ -11,7 +11,9 @@ import type { CopyEngine, CopyResult } from '../oci/copy.ts';
 import { parsePlatforms } from '../oci/platform-filter.ts';
 import { formatReference } from '../oci/reference.ts';
 import { RegistryError } from '../oci/registry-error.ts';
+import { TransferLedger, TransferPausedError } from '../oci/blob-progress.ts';
 import { TaskMessage, type Queue } from '../queue/queue.ts';
+import { ProgressMeter, reportProgress } from './progress-meter.ts';
 import { DEFAULT_REDELIVERY, redeliveryDelayMs, type RedeliveryPolicy } from './redelivery.ts';
 import type { Task, TaskResult } from './task.ts';
 import type { TaskStore } from './task-store.ts';
@@ -27,6 +29,8 @@ export interface WorkerDeps {
   redelivery?: RedeliveryPolicy;
   random?: () => number;
   now?: () => Date;
+  /** How often a RUNNING task's progress is written (default PROGRESS_INTERVAL_MS). */
+  progressIntervalMs?: number;
 }
 
 export interface QueueRecord {
@@ -47,6 +51,17 @@ export interface WorkerInvocation {
 
 /** Time kept back from the deadline to record the outcome after a copy gives up. */
 export const RECORD_MARGIN_MS = 5_000;
+/** Time kept back before that for resumable uploads to end their request and save their progress. */
+export const PAUSE_MARGIN_MS = 5_000;
+/** Neither margin takes more than this share of a short invocation (the local runtime's limit). */
+const MARGIN_SHARE = 0.2;
+
+/** When copies must give up, and when resumable uploads stop to save their progress. */
+export function copyTimes(deadline: number, now: number): { copyDeadline: number; stopAt: number } {
+  const share = Math.max(0, deadline - now) * MARGIN_SHARE;
+  const copyDeadline = deadline - Math.min(RECORD_MARGIN_MS, share);
+  return { copyDeadline, stopAt: copyDeadline - Math.min(PAUSE_MARGIN_MS, share) };
+}
 
 export function createWorker(deps: WorkerDeps) {
   const now = deps.now ?? (() => new Date());
@@ -84,14 +99,19 @@ export function createWorker(deps: WorkerDeps) {
       return claim.why !== 'running';
     }
     const task = claim.task;
-    log.info('task started', { attempt: task.attempts, source: formatReference(task.source), destination: formatReference(task.destination) });
+    log.info('task started', { attempt: task.attempts, source: formatReference(task.source), destination: formatReference(task.destination), ...(task.resume ? { resumed_blobs: task.resume.blobs.length } : {}) });
+    const times = copyTimes(invocation.deadline, now().getTime());
+    const ledger = new TransferLedger({ saved: task.resume?.blobs ?? [], stopAt: times.stopAt });
+    const meter = new ProgressMeter(() => now().getTime(), (task.resume?.blobs ?? []).reduce((sum, b) => sum + b.offset, 0));
+    const reporter = reportProgress(deps.taskStore, taskId, meter, log, deps.progressIntervalMs);
     try {
-      const result = await copyTask(deps, task, invocation.deadline - RECORD_MARGIN_MS, invocation.signal);
+      const result = await copyTask(deps, task, times.copyDeadline, invocation.signal, ledger, meter);
       const status = result.status === 'skipped' ? 'SKIPPED' : 'SUCCEEDED';
       await deps.taskStore.finish(taskId, { status, result: toTaskResult(result), ...started(task) }, now());
       log.info('task finished', { status, digest: result.digest, size: result.bytes, reason: result.reason });
       return true;
     } catch (thrown) {
+      if (thrown instanceof TransferPausedError && !invocation.signal?.aborted) return await pause(record, task, ledger, meter, log);
       if (invocation.signal?.aborted) {
         await deps.taskStore.release(taskId, { code: 'INTERRUPTED', message: 'the worker stopped during the copy; it will run again' }, now());
         log.warn('task interrupted', {});
@@ -109,7 +129,30 @@ export function createWorker(deps: WorkerDeps) {
       log.error('task failed', { code: error.code, error: error.message, retryable: error.retryable });
       // A retryable failure on its last receive goes on to the dead-letter queue.
       return !error.retryable;
+    } finally {
+      reporter.stop();
+      ledger.close();
     }
+  };
+
+  /**
+   * Records where the copy goes on and queues a fresh message for it, acknowledging this one:
+   * a stop at the deadline is not a failed receive, so a copy needing many invocations never
+   * reaches the dead-letter queue's receive count. Without a queue to send to, the message
+   * itself comes back at once.
+   */
+  const pause = async (record: QueueRecord, task: Task, ledger: TransferLedger, meter: ProgressMeter, log: Logger): Promise<boolean> => {
+    await ledger.settled();
+    const resume = { blobs: ledger.progress(), pauses: (task.resume?.pauses ?? 0) + 1, pausedAt: now().toISOString() };
+    if (!(await deps.taskStore.pause(task.id, resume, meter.snapshot(), now()))) {
+      log.warn('task not paused', { why: 'no longer running' });
+      return true;
+    }
+    log.info('task paused', { blobs: resume.blobs.length, offsets: resume.blobs.map((b) => b.offset), pauses: resume.pauses });
+    const sent = deps.queue ? await deps.queue.send([{ taskId: task.id, generation: task.generation }]) : { failed: [task.id] };
+    if (sent.failed.length === 0) return true;
+    if (deps.queue?.delay && record.receiptHandle) await deps.queue.delay(record.receiptHandle, 0).catch((error: unknown) => log.warn('message visibility not changed', { error: (error as Error).message }));
+    return false;
   };
 
   /** Processes a batch; returns the message ids to hand back to the queue. */
@@ -127,13 +170,16 @@ export function createWorker(deps: WorkerDeps) {
   };
 }
 
-async function copyTask(deps: WorkerDeps, task: Task, deadline: number, signal: AbortSignal | undefined): Promise<CopyResult> {
+async function copyTask(deps: WorkerDeps, task: Task, deadline: number, signal: AbortSignal | undefined, ledger: TransferLedger, meter: ProgressMeter): Promise<CopyResult> {
   const destination = formatReference(task.destination);
   const pushedAt = task.pushedAt ?? task.createdAt;
   return deps.engine.copyImage(task.source, task.destination, {
     overwrite: task.options.overwrite,
     referrers: task.options.referrers,
     deadline,
+    ledger,
+    onBytes: meter.onBytes,
+    onBlob: meter.onBlob,
     ...(signal ? { signal } : {}),
     ...(task.options.platforms.length > 0 ? { platforms: parsePlatforms(task.options.platforms) } : {}),
     beforeTagPush: async () =>

@@ -12,7 +12,11 @@ export type FaultAction =
   | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
   | { kind: 'drop-mid-body'; afterBytes: number }
   | { kind: 'corrupt-body'; atByte: number }
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /** Relays the answer's body at no more than this many bytes a second (a slow link). */
+  | { kind: 'throttle'; bytesPerSecond: number }
+  /** Forwards without the Range header, as a server that ignores ranges (it answers 200, whole). */
+  | { kind: 'ignore-range' };
 
 export type Fault = {
   /** Matches any method when omitted. */
@@ -21,8 +25,12 @@ export type Fault = {
   path: RegExp;
   /** Tested against the query string (without `?`); any query matches when omitted. */
   query?: RegExp;
+  /** A request header (lower case) the request must carry, e.g. `range`; any request when omitted. */
+  header?: string;
   /** How many matching requests the fault applies to; default 1, Infinity for all. */
   times?: number;
+  /** Matching requests to let through untouched before the fault applies; default 0. */
+  after?: number;
   action: FaultAction;
 };
 
@@ -35,6 +43,8 @@ export type FaultProxy = {
   url: string;
   /** Every request seen, faulted or forwarded, in arrival order. */
   requests: ProxiedRequest[];
+  /** Bytes of request bodies received from clients, all requests together. */
+  bytesReceived: number;
   addFault(fault: Fault): void;
   clearFaults(): void;
   close(): Promise<void>;
@@ -77,6 +87,21 @@ function corruptAt(atByte: number): Transform {
   });
 }
 
+/** Passes bytes through at no more than `bytesPerSecond`, measured from the first byte. */
+function throttle(bytesPerSecond: number): Transform {
+  let sent = 0;
+  let started = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done: TransformCallback) {
+      started ||= Date.now();
+      sent += chunk.length;
+      const wait = started + (sent / bytesPerSecond) * 1000 - Date.now();
+      if (wait <= 0) done(null, chunk);
+      else setTimeout(() => done(null, chunk), wait);
+    },
+  });
+}
+
 /** Relay the first `afterBytes` bytes of the body, then cut the connection. */
 function dropAfter(answer: IncomingMessage, res: ServerResponse, afterBytes: number): void {
   const drop = (): void => {
@@ -109,26 +134,31 @@ export async function startFaultProxy(targetUrl: string, options: FaultProxyOpti
     ? new HttpsAgent({ keepAlive: true, ...(options.ca ? { ca: options.ca } : {}) })
     : new HttpAgent({ keepAlive: true });
   const send = secure ? httpsRequest : httpRequest;
-  const faults: Array<Fault & { remaining: number }> = [];
+  const faults: Array<Fault & { remaining: number; passes: number }> = [];
   let origin = '';
 
-  const takeFault = (method: string, path: string, query: string): FaultAction | undefined => {
+  const takeFault = (method: string, path: string, query: string, headers: IncomingMessage['headers']): FaultAction | undefined => {
     const index = faults.findIndex(
       (f) =>
         f.remaining > 0 &&
         (f.method === undefined || f.method.toUpperCase() === method) &&
         path.search(f.path) !== -1 &&
-        (f.query === undefined || query.search(f.query) !== -1),
+        (f.query === undefined || query.search(f.query) !== -1) &&
+        (f.header === undefined || headers[f.header] !== undefined),
     );
     const fault = faults[index];
     if (!fault) return undefined;
+    if (fault.passes > 0) {
+      fault.passes -= 1;
+      return undefined;
+    }
     fault.remaining -= 1;
     if (fault.remaining <= 0) faults.splice(index, 1);
     return fault.action;
   };
 
   const forward = (req: IncomingMessage, res: ServerResponse, action: FaultAction | undefined): void => {
-    const headers = [...forwardable(req.rawHeaders, ['host']), 'Host', target.host];
+    const headers = [...forwardable(req.rawHeaders, ['host', ...(action?.kind === 'ignore-range' ? ['range'] : [])]), 'Host', target.host];
     const upstream = send(
       { protocol: target.protocol, hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers, agent },
       (answer) => {
@@ -143,6 +173,7 @@ export async function startFaultProxy(targetUrl: string, options: FaultProxyOpti
         };
         if (action?.kind === 'drop-mid-body') dropAfter(answer, res, action.afterBytes);
         else if (action?.kind === 'corrupt-body') pipeline(answer, corruptAt(action.atByte), res, relayed);
+        else if (action?.kind === 'throttle') pipeline(answer, throttle(action.bytesPerSecond), res, relayed);
         else pipeline(answer, res, relayed);
       },
     );
@@ -155,13 +186,14 @@ export async function startFaultProxy(targetUrl: string, options: FaultProxyOpti
     });
     req.on('error', () => upstream.destroy());
     req.pipe(upstream);
+    req.on('data', (chunk: Buffer) => (proxy.bytesReceived += chunk.length));
   };
 
   const server = createServer((req, res) => {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     const [path = url, query = ''] = url.split('?', 2);
-    const action = takeFault(method, path, query);
+    const action = takeFault(method, path, query, req.headers);
     proxy.requests.push({ method, path, url, ...(action ? { fault: action.kind } : {}) });
     if (action?.kind === 'status') {
       req.resume();
@@ -185,8 +217,9 @@ export async function startFaultProxy(targetUrl: string, options: FaultProxyOpti
     host: `127.0.0.1:${port}`,
     url: origin,
     requests: [],
+    bytesReceived: 0,
     addFault(fault) {
-      faults.push({ ...fault, remaining: fault.times ?? 1 });
+      faults.push({ ...fault, remaining: fault.times ?? 1, passes: fault.after ?? 0 });
     },
     clearFaults() {
       faults.length = 0;

@@ -44,6 +44,16 @@ describe('copy progress', () => {
     assert.ok(h.stopped());
   });
 
+  test('with blobs reported, the line counts blobs done of blobs reached', () => {
+    const h = harness(true, 300 * 1024 * 1024);
+    for (let i = 0; i < 3; i++) h.progress.blob({ phase: 'start' });
+    h.progress.blob({ phase: 'done' });
+    h.progress.bytes(100 * 1024 * 1024);
+    h.advance(2000);
+    assert.equal(h.output(), '\r\x1b[2Kcopied 100.0 MiB of 300.0 MiB · blobs 1/3 · 50.0 MiB/s · 2.0 s');
+    h.progress.stop();
+  });
+
   test('elsewhere, a plain line every period while bytes move, and none while they do not', () => {
     const h = harness(false);
     assert.equal(h.period(), PLAIN_EVERY_MS);
