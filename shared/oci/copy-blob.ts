@@ -5,7 +5,7 @@
  * blob copy is retried instead, and a failed upload is cancelled. A blob that several concurrent
  * images need in the same repository is uploaded once.
  */
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CrossdockError, DeadlineExceededError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -38,6 +38,8 @@ export interface BlobCopyOptions extends CallOptions {
   /** The destination repository is known to be empty: skip the HEAD that would find nothing. */
   assumeAbsent?: boolean;
   onBytes?: (n: number) => void;
+  /** Awaited before each chunk goes on (a bandwidth cap). */
+  pace?: (bytes: number) => Promise<void>;
 }
 
 export interface BlobCopierOptions {
@@ -132,7 +134,7 @@ export class BlobCopier {
 
     const started = Date.now();
     try {
-      await this.#transfer(source, destination, session, descriptor, options.onBytes, call, what);
+      await this.#transfer(source, destination, session, descriptor, options.onBytes, call, what, options.pace);
     } catch (error) {
       await this.#cancel(dst, dstRepo, session, descriptor.digest, call);
       throw error;
@@ -158,11 +160,11 @@ export class BlobCopier {
   }
 
   /** Streams the source blob into the open session, verified on the way, and commits it. */
-  async #transfer(source: BlobEndpoint, destination: BlobEndpoint, session: UploadSession, descriptor: Descriptor, onBytes: ((n: number) => void) | undefined, call: CallOptions, what: string): Promise<void> {
+  async #transfer(source: BlobEndpoint, destination: BlobEndpoint, session: UploadSession, descriptor: Descriptor, onBytes: ((n: number) => void) | undefined, call: CallOptions, what: string, pace?: (bytes: number) => Promise<void>): Promise<void> {
     const { client: dst, repository: dstRepo } = destination;
     const body = await openBlob(source.client, source.repository, descriptor.digest, call);
     const verifier = new VerifyingStream(descriptor.digest, descriptor.size, what, onBytes);
-    const feeding = pipeline(body, verifier);
+    const feeding = pace ? pipeline(body, paced(pace), verifier) : pipeline(body, verifier);
     const chunkSize = dst.options.chunkSize;
     const upload = chunkSize
       ? putBlobChunked(dst, dstRepo, session, descriptor.digest, verifier, chunkSize, call)
@@ -200,6 +202,15 @@ export class BlobCopier {
     const holder = this.#holders.get(destination.client.registry)?.get(digest);
     return holder !== undefined && holder !== destination.repository ? holder : undefined;
   }
+}
+
+/** Holds each chunk until the pace lets it go. */
+function paced(pace: (bytes: number) => Promise<void>): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      pace(chunk.length).then(() => callback(null, chunk), callback);
+    },
+  });
 }
 
 /**

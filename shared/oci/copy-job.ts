@@ -23,6 +23,7 @@ export interface CopyJobOptions extends CallOptions {
   /** The destination repository holds no tags: manifests and blobs need no HEAD to be known absent. */
   destinationEmpty?: boolean;
   onBytes?: (n: number) => void;
+  pace?: (bytes: number) => Promise<void>;
 }
 
 export class CopyJob {
@@ -79,7 +80,7 @@ export class CopyJob {
       { client: this.src, repository: this.srcRepo },
       { client: this.dst, repository: this.dstRepo },
       descriptor,
-      { ...this.call, dryRun: this.options.dryRun, assumeAbsent: this.options.destinationEmpty === true, ...(this.options.onBytes ? { onBytes: this.options.onBytes } : {}) },
+      { ...this.call, dryRun: this.options.dryRun, assumeAbsent: this.options.destinationEmpty === true, ...(this.options.onBytes ? { onBytes: this.options.onBytes } : {}), ...(this.options.pace ? { pace: this.options.pace } : {}) },
     );
     this.stats.blobs[outcome]++;
     if (outcome === 'copied' || outcome === 'planned') this.stats.bytes += descriptor.size;

@@ -41,6 +41,8 @@ export interface CopyOptions extends CallOptions {
   beforeTagPush?: () => Promise<string | undefined>;
   /** Called with each chunk's size as blob bytes stream through. */
   onBytes?: (n: number) => void;
+  /** Awaited before each chunk of blob bytes goes on: a bandwidth cap (sync links) paces the stream. */
+  pace?: (bytes: number) => Promise<void>;
 }
 
 export type CopyStatus = 'copied' | 'up-to-date' | 'skipped' | 'planned';
@@ -93,6 +95,7 @@ export class CopyEngine {
       ...(options.deadline ? { deadline: options.deadline } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onBytes ? { onBytes: options.onBytes } : {}),
+      ...(options.pace ? { pace: options.pace } : {}),
     }, logger);
 
     // The destination tag is known to be absent (the caller listed the tags): the body will be

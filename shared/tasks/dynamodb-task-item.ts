@@ -9,7 +9,8 @@
  *   src, dst    `registry/repository` of source and destination (projected into byTime)
  *   ruleId?     (projected into byTime)
  *   status, attempts, generation, updatedAt, enqueuedAt?, startedAt?, finishedAt?, durationMs?,
- *   nextAttemptAt?, deadLettered?, result? (JSON), error? (JSON), expiresAt? (TTL once finished)
+ *   nextAttemptAt?, deadLettered?, result? (JSON), error? (JSON), expiresAt? (TTL once finished),
+ *   queuedAt?, queuePosition?, link? (JSON), queuedMs?, transferMs? (sync links, issue 13)
  *   listKey     `T#<shard>`, listAt `<createdAt>#<id>`      byTime (every task)
  *   waitKey     `W#<shard>` while PENDING and unclaimed    byWaiting (sparse)
  * Nothing is stored twice (the id and createdAt live in the keys, the repositories in src/dst,
@@ -18,6 +19,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { CrossdockError } from '../errors.ts';
+import { LinkRef } from '../links/link.ts';
 import { Task, TaskError, TaskResult, TaskStatus } from './task.ts';
 
 export type Item = Record<string, AttributeValue>;
@@ -99,8 +101,8 @@ export function fromItem(item: Item): Task {
   const where = item.pk?.S ?? '?';
   const str = (name: string) => item[name]?.S;
   const num = (name: string) => (item[name]?.N === undefined ? undefined : Number(item[name]!.N));
-  const parts = z.strictObject({ doc: Json(Doc), result: Json(StoredResult).optional(), error: Json(TaskError).optional() })
-    .safeParse({ doc: str('doc'), ...(str('result') ? { result: str('result') } : {}), ...(str('error') ? { error: str('error') } : {}) });
+  const parts = z.strictObject({ doc: Json(Doc), result: Json(StoredResult).optional(), error: Json(TaskError).optional(), link: Json(LinkRef).optional() })
+    .safeParse({ doc: str('doc'), ...(str('result') ? { result: str('result') } : {}), ...(str('error') ? { error: str('error') } : {}), ...(str('link') ? { link: str('link') } : {}) });
   if (!parts.success) throw invalid(where, parts.error);
   const { doc, result } = parts.data;
   const id = where.slice('TASK#'.length);
@@ -128,6 +130,11 @@ export function fromItem(item: Item): Task {
     ...(item.deadLettered?.BOOL ? { deadLettered: true } : {}),
     ...optional('result', result && { ...result, digest: result.digest ?? result.sourceDigest }),
     ...optional('error', parts.data.error),
+    ...optional('link', parts.data.link),
+    ...optional('queuedAt', str('queuedAt')),
+    ...optional('queuePosition', num('queuePosition')),
+    ...optional('queuedMs', num('queuedMs')),
+    ...optional('transferMs', num('transferMs')),
   });
   if (!task.success) throw invalid(where, task.error);
   return task.data;
