@@ -11,8 +11,11 @@ import { z } from 'zod';
 export const LEASE_MS = 5_000;
 /** How often a running task renews its lease and learns how many tasks share the link. */
 export const RENEW_MS = 1_000;
-/** A waiting task not seen for this long left the queue (deleted, or finished elsewhere). */
-export const WAITING_TTL_MS = 60_000;
+/**
+ * A waiting task not seen for this long left the queue (deleted, finished elsewhere, its message
+ * lost): the tasks behind it move up. A waiting task's message returns every few seconds.
+ */
+export const WAITING_TTL_MS = 15_000;
 
 export const SlotState = z.strictObject({
   leases: z.record(z.string(), z.strictObject({ owner: z.string(), expiresAt: z.number() })),
@@ -53,7 +56,8 @@ export function liveState(state: SlotState, now: number): SlotState {
 
 /**
  * A task may start when fewer than `maxConcurrentTasks` run and no task that arrived before it
- * still waits for the free slots; otherwise it waits, keeping its first arrival time.
+ * still waits: tasks start strictly in arrival order. Otherwise it waits, keeping its first
+ * arrival time.
  */
 export function decideSlot(state: SlotState, request: SlotRequest, now: number): { answer: SlotAnswer; next: SlotState } {
   const live = liveState(state, now);
@@ -67,7 +71,7 @@ export function decideSlot(state: SlotState, request: SlotRequest, now: number):
   const ahead = Object.entries(live.waiting)
     .filter(([id, entry]) => id !== request.taskId && (entry.arrivedAt < arrivedAt || (entry.arrivedAt === arrivedAt && id < request.taskId))).length;
   const max = request.maxConcurrentTasks ?? Number.POSITIVE_INFINITY;
-  if (running + ahead < max) {
+  if (running < max && ahead === 0) {
     const { [request.taskId]: _left, ...waiting } = live.waiting;
     const leases = { ...live.leases, [request.taskId]: { owner: request.owner, expiresAt: now + LEASE_MS } };
     const queued = live.waiting[request.taskId] !== undefined;
