@@ -31,6 +31,8 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   TASK_CONFLICT: 409,
   SUBSCRIPTION_NOT_FOUND: 404,
   INVALID_CURSOR: 400,
+  LINK_NOT_FOUND: 404,
+  LINK_CONFLICT: 409,
 };
 
 /** Maps anything thrown in a handler to the error shape; unknown errors become a logged 500. */

@@ -38,6 +38,8 @@ export type Entry =
 
 export interface LinkGate {
   readonly queuedDelaySeconds: number;
+  /** Whether any link is enabled: without one, tasks need no look at their record first. */
+  any(): Promise<boolean>;
   /** The enabled link joining the two registries, if any. */
   linkFor(sourceRegistry: string, destinationRegistry: string): Promise<Link | undefined>;
   enter(link: Link, taskId: string): Promise<Entry>;
@@ -58,6 +60,9 @@ export function createLinkGate(options: LinkGateOptions): LinkGate {
 
   return {
     queuedDelaySeconds: options.queuedDelaySeconds ?? 3,
+    async any() {
+      return (await byPair()).size > 0;
+    },
     async linkFor(sourceRegistry, destinationRegistry) {
       return (await byPair()).get(pairKey(sourceRegistry, destinationRegistry));
     },

@@ -80,6 +80,9 @@ export function linkProblems(input: LinkInput): string[] {
   const routed = route !== undefined && (route.proxy !== undefined || route.sourceAddress !== undefined || route.destinationAddress !== undefined);
   if (input.type === 'custom' && !routed) problems.push('route: a custom link needs a proxy, a sourceAddress or a destinationAddress');
   if (input.type !== 'custom' && route !== undefined) problems.push(`route: only a custom link has a route (type is ${input.type})`);
+  if (route?.proxy !== undefined && (route.sourceAddress !== undefined || route.destinationAddress !== undefined)) {
+    problems.push('route: a proxy and private addresses do not combine (the proxy resolves the registries by name); give one or the other');
+  }
   return problems;
 }
 

@@ -32,6 +32,7 @@ export interface AdmissionDeps {
 }
 
 export async function admitTask(deps: AdmissionDeps, message: TaskMessage, log: Logger): Promise<Admitted | Deferred> {
+  if (!(await deps.links.any())) return { admitted: true, link: DEFAULT_PATH };
   const task = await deps.store.get(message.taskId);
   // Gone or finished: the claim says what to do with the message.
   if (!task || (task.status !== 'PENDING' && task.status !== 'QUEUED' && !(task.status === 'FAILED' && task.deadLettered))) return { admitted: true, link: DEFAULT_PATH };
