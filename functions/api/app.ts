@@ -1,11 +1,13 @@
 /** The management API: rules, manual sync, replication records; every route needs an API key. */
 import { Hono } from 'hono';
+import type { LinkStore } from '../../shared/links/link-store.ts';
 import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import type { RuleStore } from '../../shared/rules/rule-store.ts';
 import type { SubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
 import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
 import { apiKeyAuth } from '../http/api-key.ts';
 import { errorResponse, handleError } from '../http/errors.ts';
+import { linksRoutes } from './links-routes.ts';
 import { rulesRoutes } from './rules-routes.ts';
 import { subscriptionsRoutes } from './subscriptions-routes.ts';
 import { syncRoutes } from './sync-routes.ts';
@@ -16,6 +18,8 @@ export interface ApiAppDeps extends EnqueueDeps {
   subscriptionStore: SubscriptionStore;
   pool: RegistryPool;
   apiKeys: readonly string[];
+  /** Sync links (issue 13); absent: no `/links` routes. */
+  links?: LinkStore;
 }
 
 export function createApiApp(deps: ApiAppDeps) {
@@ -27,5 +31,6 @@ export function createApiApp(deps: ApiAppDeps) {
   app.route('/sync', syncRoutes(deps));
   app.route('/subscriptions', subscriptionsRoutes(deps));
   app.route('/tasks', tasksRoutes(deps));
+  if (deps.links) app.route('/links', linksRoutes({ ...deps, links: deps.links }));
   return app;
 }

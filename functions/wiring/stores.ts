@@ -6,6 +6,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ServiceConfig } from '../../shared/config.ts';
+import { DynamoDbLinkSlots } from '../../shared/links/dynamodb-link-slots.ts';
+import { DynamoDbLinkStore } from '../../shared/links/dynamodb-link-store.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { Queue } from '../../shared/queue/queue.ts';
 import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
@@ -21,6 +23,9 @@ export interface Stores {
   subscriptionStore: DynamoDbSubscriptionStore;
   taskStore: DynamoDbTaskStore;
   queue: Queue;
+  /** Sync links, stored with the rules; their live slots, in the tasks table (issue 13). */
+  links: DynamoDbLinkStore;
+  linkSlots: DynamoDbLinkSlots;
 }
 
 /**
@@ -40,5 +45,7 @@ export function createStores(config: AwsSettings, logger: Logger): Stores {
     subscriptionStore: new DynamoDbSubscriptionStore(dynamodb, config.rulesTable),
     taskStore: new DynamoDbTaskStore({ client: dynamodb, tableName: config.tasksTable, retentionDays: config.retentionDays }),
     queue: new SqsQueue(sqs, config.queueUrl, logger),
+    links: new DynamoDbLinkStore(dynamodb, config.rulesTable),
+    linkSlots: new DynamoDbLinkSlots({ client: dynamodb, tableName: config.tasksTable }),
   };
 }

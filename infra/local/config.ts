@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError } from '../../shared/errors.ts';
+import { LinkInput } from '../../shared/links/link.ts';
 import { RegistryOptions } from '../../shared/oci/registry-options.ts';
 import { WebhookAuth } from '../../shared/webhooks/authenticity.ts';
 import { WebhookSource } from '../../shared/webhooks/webhook-source.ts';
@@ -52,6 +53,11 @@ export const LocalConfig = z.strictObject({
    * `{}` or no value at all (`127.0.0.1:5001:` in YAML).
    */
   registries: z.record(z.string(), RegistryEntry.nullable().transform((entry) => entry ?? {})).default({}),
+  /**
+   * Sync links by id (issue 13): stored when the runtime starts. Their route targets (proxy,
+   * private addresses) count as declared: the operator wrote them here.
+   */
+  links: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and -'), LinkInput).default({}),
   /** Webhook sources by name; none given: `distribution` with a token generated into `<dataDir>/webhook-token`. */
   webhooks: z.record(z.string(), WebhookSourceEntry).default({}),
   worker: z.strictObject({

@@ -20,6 +20,8 @@ import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { runDueSubscriptions } from '../../shared/intake/due-subscriptions.ts';
 import { sweepStalePending } from '../../shared/tasks/enqueue.ts';
 import { requeueUnfinished } from '../../shared/tasks/recover.ts';
+import { configuredRouteTargets, storeConfigLinks } from '../../shared/links/config-links.ts';
+import { createLinkGate } from '../../shared/links/link-gate.ts';
 import { createWorker } from '../../shared/tasks/worker.ts';
 import type { WebhookSource } from '../../shared/webhooks/webhook-source.ts';
 import { createAwsClients } from '../aws/clients.ts';
@@ -60,10 +62,14 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     listening = await listen(config.listen, (request) => handle(request));
     const serviceConf = await serviceConfig(config, env, logger, embedded);
     const service = createService(serviceConf, logger);
+    await storeConfigLinks(service.links, config.links, new Date());
     if (!config.aws) await requeueUnfinished(service);
 
     const sqs = createAwsClients({ region: serviceConf.region, ...(serviceConf.sqsEndpoint ? { sqsEndpoint: serviceConf.sqsEndpoint } : {}) }).sqs;
-    const worker = createWorker({ taskStore: service.taskStore, engine: service.engine, logger, queue: service.queue, maxReceiveCount: config.worker.maxReceiveCount });
+    const worker = createWorker({
+      taskStore: service.taskStore, engine: service.engine, logger, queue: service.queue, maxReceiveCount: config.worker.maxReceiveCount,
+      links: createLinkGate({ links: service.links, slots: service.linkSlots, logger, engineFor: service.engineFor }),
+    });
     const poller: Poller = startPoller({
       sqs,
       queueUrl: serviceConf.queueUrl,
@@ -175,6 +181,8 @@ async function serviceConfig(config: LocalConfig, env: Readonly<Record<string, s
   for (const [host, entry] of Object.entries(config.registries)) {
     registries[host] = await resolveSecretFields(entry, env, `registries.${host}`) as RegistryOptions;
   }
+  // The configured links' route targets are declared by being configured (issue 13).
+  for (const target of configuredRouteTargets(config.links)) registries[target] ??= {};
 
   let storage: Pick<ServiceConfig, 'region' | 'rulesTable' | 'tasksTable' | 'queueUrl' | 'dynamodbEndpoint' | 'sqsEndpoint'>;
   if (config.aws) {

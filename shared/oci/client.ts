@@ -21,6 +21,7 @@ import type { RegistryOptions } from './registry-options.ts';
 import { RegistryDirectory } from './registry-directory.ts';
 import { RegistryError, RegistryUnreachableError, isTlsVerificationError } from './registry-error.ts';
 import { DEFAULT_RETRY_POLICY, HostBackoff, parseRetryAfter, realSleep, retry, sleepWithinDeadline, type RetryContext, type RetryDecision, type RetryPolicy, type Sleep } from './retry.ts';
+import type { Route } from './route.ts';
 import { createTransport, type Transport } from './transport.ts';
 
 export const USER_AGENT = 'crossdock/0.1';
@@ -77,6 +78,8 @@ export interface ClientContext {
   now?: () => number;
   /** The service's allowed-hosts policy; absent for the CLI, which acts with its user's authority. */
   egress?: EgressPolicy;
+  /** How this registry is reached other than directly (a sync link's proxy or private address). */
+  route?: Route;
 }
 
 const OciErrorBody = z.looseObject({ errors: z.array(z.looseObject({ code: z.string().optional(), message: z.string().optional() })).optional() });
@@ -94,7 +97,7 @@ export class RegistryClient {
   readonly #userAgent: string;
   readonly #now: () => number;
   readonly #egress: EgressPolicy | undefined;
-  #foreign: Agent | undefined;
+  #foreign: Dispatcher | undefined;
   /** What this registry was found to support, learnt once and kept with its client. */
   readonly supports: { referrersApi?: boolean } = {};
 
@@ -103,7 +106,7 @@ export class RegistryClient {
     this.options = options;
     this.#userAgent = context.userAgent ?? USER_AGENT;
     this.#egress = context.egress;
-    this.#transport = createTransport(registry, options, this.#userAgent, context.egress);
+    this.#transport = createTransport(registry, options, this.#userAgent, context.egress, context.route);
     this.#logger = (context.logger ?? silentLogger).child({ registry });
     this.#auth = new Authenticator(this.#transport, { credentials: options, userAgent: this.#userAgent, logger: this.#logger, ...(context.now ? { now: context.now } : {}) });
     this.#policy = context.retryPolicy ?? DEFAULT_RETRY_POLICY;
@@ -219,7 +222,7 @@ export class RegistryClient {
         res = await this.#raw(req, next, headers, this.#transport.dispatcher);
       } else {
         // Storage backends (S3, CDNs) authorize by the presigned URL, never by our token.
-        this.#foreign ??= new Agent({ keepAliveTimeout: 30_000, ...(this.#egress ? { connect: createGuardedConnector(this.#egress, {}) } : {}) });
+        this.#foreign ??= this.#transport.foreign ?? new Agent({ keepAliveTimeout: 30_000, ...(this.#egress ? { connect: createGuardedConnector(this.#egress, {}) } : {}) });
         res = await this.#raw(req, next, headers, this.#foreign);
       }
     }

@@ -7,7 +7,7 @@
  * A failed upload is cancelled. A blob that several concurrent images need in the same
  * repository is uploaded once.
  */
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CrossdockError, DeadlineExceededError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -46,6 +46,8 @@ export interface BlobCopyOptions extends CallOptions {
    * there (TransferPausedError), and go on from progress it saved earlier.
    */
   ledger?: TransferLedger;
+  /** Awaited before each chunk goes on (a bandwidth cap). */
+  pace?: (bytes: number) => Promise<void>;
 }
 
 export interface BlobCopierOptions {
@@ -159,7 +161,7 @@ export class BlobCopier {
 
     const started = Date.now();
     try {
-      await this.#transfer(source, destination, session, descriptor, options.onBytes, call, what);
+      await this.#transfer(source, destination, session, descriptor, options.onBytes, call, what, options.pace);
     } catch (error) {
       await this.#cancel(dst, dstRepo, session, descriptor.digest, call);
       throw error;
@@ -174,7 +176,7 @@ export class BlobCopier {
     const started = Date.now();
     let outcome: 'committed' | 'paused';
     try {
-      outcome = await transferResumable(source, destination, descriptor, start, { ledger, onBytes: options.onBytes, call, what });
+      outcome = await transferResumable(source, destination, descriptor, start, { ledger, onBytes: options.onBytes, pace: options.pace, call, what });
     } catch (error) {
       await this.#cancel(dst, dstRepo, start.session, descriptor.digest, call);
       throw error;
@@ -204,11 +206,11 @@ export class BlobCopier {
   }
 
   /** Streams the source blob into the open session, verified on the way, and commits it. */
-  async #transfer(source: BlobEndpoint, destination: BlobEndpoint, session: UploadSession, descriptor: Descriptor, onBytes: ((n: number) => void) | undefined, call: CallOptions, what: string): Promise<void> {
+  async #transfer(source: BlobEndpoint, destination: BlobEndpoint, session: UploadSession, descriptor: Descriptor, onBytes: ((n: number) => void) | undefined, call: CallOptions, what: string, pace?: (bytes: number) => Promise<void>): Promise<void> {
     const { client: dst, repository: dstRepo } = destination;
     const body = await openBlob(source.client, source.repository, descriptor.digest, call);
     const verifier = new VerifyingStream(descriptor.digest, descriptor.size, what, onBytes);
-    const feeding = pipeline(body, verifier);
+    const feeding = pace ? pipeline(body, paced(pace), verifier) : pipeline(body, verifier);
     const chunkSize = dst.options.chunkSize;
     const upload = chunkSize
       ? putBlobChunked(dst, dstRepo, session, descriptor.digest, verifier, chunkSize, call)
@@ -248,6 +250,15 @@ export class BlobCopier {
     const holder = this.#holders.get(destination.client.registry)?.get(digest);
     return holder !== undefined && holder !== destination.repository ? holder : undefined;
   }
+}
+
+/** Holds each chunk until the pace lets it go. */
+function paced(pace: (bytes: number) => Promise<void>): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      pace(chunk.length).then(() => callback(null, chunk), callback);
+    },
+  });
 }
 
 /**

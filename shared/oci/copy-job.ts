@@ -26,6 +26,7 @@ export interface CopyJobOptions extends CallOptions {
   onBytes?: (n: number) => void;
   onBlob?: BlobListener;
   ledger?: TransferLedger;
+  pace?: (bytes: number) => Promise<void>;
 }
 
 export type BlobListener = (event: { digest: string; size: number; phase: 'start' | 'done' }) => void;
@@ -91,6 +92,7 @@ export class CopyJob {
         assumeAbsent: this.options.destinationEmpty === true,
         ...(this.options.onBytes ? { onBytes: this.options.onBytes } : {}),
         ...(this.options.ledger ? { ledger: this.options.ledger } : {}),
+        ...(this.options.pace ? { pace: this.options.pace } : {}),
       },
     );
     this.options.onBlob?.({ digest: descriptor.digest, size: descriptor.size, phase: 'done' });

@@ -46,6 +46,8 @@ export interface CopyOptions extends CallOptions {
   onBlob?: BlobListener;
   /** Large blobs stop at the ledger's stop time with their progress saved (TransferPausedError). */
   ledger?: TransferLedger;
+  /** Awaited before each chunk of blob bytes goes on: a bandwidth cap (sync links) paces the stream. */
+  pace?: (bytes: number) => Promise<void>;
 }
 
 export type CopyStatus = 'copied' | 'up-to-date' | 'skipped' | 'planned';
@@ -100,6 +102,7 @@ export class CopyEngine {
       ...(options.onBytes ? { onBytes: options.onBytes } : {}),
       ...(options.onBlob ? { onBlob: options.onBlob } : {}),
       ...(options.ledger ? { ledger: options.ledger } : {}),
+      ...(options.pace ? { pace: options.pace } : {}),
     }, logger);
 
     // The destination tag is known to be absent (the caller listed the tags): the body will be

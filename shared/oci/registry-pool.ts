@@ -5,9 +5,10 @@
 import type { Logger } from '../log.ts';
 import { RegistryClient } from './client.ts';
 import type { EgressPolicy } from './egress-connector.ts';
-import { assertRegistryAllowed } from './egress-policy.ts';
+import { assertRegistryAllowed, EgressRefusedError } from './egress-policy.ts';
 import { RegistryDirectory } from './registry-directory.ts';
 import { HostBackoff, type RetryPolicy, type Sleep } from './retry.ts';
+import { routeProblems, type Route } from './route.ts';
 
 export interface RegistryPoolOptions {
   directory?: RegistryDirectory;
@@ -18,6 +19,8 @@ export interface RegistryPoolOptions {
   now?: () => number;
   /** The service's allowed-hosts policy: undeclared registries get no client at all. */
   egress?: EgressPolicy;
+  /** Every client of this pool reaches its registry this way (a sync link's route). */
+  route?: Route;
 }
 
 export class RegistryPool {
@@ -39,7 +42,11 @@ export class RegistryPool {
 
   /** The client for a repository (credentials may be configured per namespace). */
   client(registry: string, repository?: string): RegistryClient {
-    if (this.#options.egress) assertRegistryAllowed(this.#options.egress.declared, registry);
+    if (this.#options.egress) {
+      assertRegistryAllowed(this.#options.egress.declared, registry);
+      const refused = this.#options.route ? routeProblems(this.#options.egress.declared, this.#options.route) : [];
+      if (refused.length > 0) throw new EgressRefusedError(`route to ${registry} refused: ${refused.join('; ')}`);
+    }
     const options = this.directory.resolve(registry, repository);
     const key = `${registry}\u0000${JSON.stringify(options)}`;
     let client = this.#clients.get(key);

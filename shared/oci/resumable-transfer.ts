@@ -54,6 +54,8 @@ export async function reopenSession(destination: BlobEndpoint, saved: BlobProgre
 export interface ResumableTransferOptions {
   ledger: TransferLedger;
   onBytes?: ((n: number) => void) | undefined;
+  /** Awaited before each chunk goes on: a link's bandwidth cap paces resumable transfers too. */
+  pace?: ((bytes: number) => Promise<void>) | undefined;
   call: CallOptions;
   what: string;
 }
@@ -92,6 +94,7 @@ export async function transferResumable(source: BlobEndpoint, destination: BlobE
           if (chunk.length === 0) continue;
         }
         if (start.offset + sent + chunk.length > descriptor.size) throw new BlobSizeMismatchError(what, descriptor.size, start.offset + sent + chunk.length);
+        if (options.pace) await options.pace(chunk.length);
         hash.update(chunk);
         sent += chunk.length;
         options.onBytes?.(chunk.length);

@@ -3,12 +3,13 @@
  * registry's origin. TLS is verified unless the registry is configured `insecure`; insecure and
  * loopback registries are tried over HTTPS first and fall back to plain HTTP, as Docker does.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import { createGuardedConnector, type EgressPolicy } from './egress-connector.ts';
 import { egressRefusal } from './egress-policy.ts';
 import { isLoopbackRegistry, type RegistryOptions } from './registry-options.ts';
 import { RegistryDirectory } from './registry-directory.ts';
 import { registryApiHost } from './reference.ts';
+import { addressedConnector, proxyDispatcher, routedAddress, type Route } from './route.ts';
 import { RegistryUnreachableError, isTlsVerificationError } from './registry-error.ts';
 
 export const DEFAULT_HEADERS_TIMEOUT_MS = 60_000;
@@ -20,6 +21,8 @@ export interface Transport {
   /** Declared `insecure`: plain HTTP and unverified TLS are allowed for it. */
   readonly insecure: boolean;
   readonly dispatcher: Dispatcher;
+  /** For redirects off the registry (storage): the route's proxy when there is one. */
+  readonly foreign?: Dispatcher;
   /** `https://host` or `http://host`, decided once. */
   origin(): Promise<string>;
   close(): Promise<void>;
@@ -35,17 +38,18 @@ function isConnectionFailure(error: unknown): boolean {
 }
 
 /** With an egress policy (the service), every connection is checked by resolved address. */
-export function createTransport(registry: string, options: RegistryOptions, userAgent: string, egress?: EgressPolicy): Transport {
+export function createTransport(registry: string, options: RegistryOptions, userAgent: string, egress?: EgressPolicy, route?: Route): Transport {
   const host = registryApiHost(registry);
   const insecure = options.insecure === true;
   const ca = RegistryDirectory.caOf(options, registry);
   const tls = { rejectUnauthorized: !insecure, ...(ca ? { ca } : {}) };
-  const dispatcher = new Agent({
-    connect: egress ? createGuardedConnector(egress, tls) : tls,
-    keepAliveTimeout: 30_000,
-    headersTimeout: DEFAULT_HEADERS_TIMEOUT_MS,
-    bodyTimeout: DEFAULT_BODY_TIMEOUT_MS,
-  });
+  const timeouts = { headersTimeout: DEFAULT_HEADERS_TIMEOUT_MS, bodyTimeout: DEFAULT_BODY_TIMEOUT_MS };
+  const address = routedAddress(route, registry);
+  const base = egress ? createGuardedConnector(egress, tls) : buildConnector(tls);
+  const dispatcher = route?.proxy
+    ? proxyDispatcher(route.proxy, tls, timeouts)
+    : new Agent({ connect: address ? addressedConnector(registry, address, base) : base, keepAliveTimeout: 30_000, ...timeouts });
+  const foreign = route?.proxy ? proxyDispatcher(route.proxy, {}, timeouts) : undefined;
   let origin: Promise<string> | undefined;
 
   const probe = async (): Promise<string> => {
@@ -72,6 +76,7 @@ export function createTransport(registry: string, options: RegistryOptions, user
     registry,
     insecure,
     dispatcher,
+    ...(foreign ? { foreign } : {}),
     origin() {
       origin ??= probe().catch((error) => {
         origin = undefined;
@@ -79,6 +84,7 @@ export function createTransport(registry: string, options: RegistryOptions, user
       });
       return origin;
     },
+    // The client closes `foreign` once it used it (no sockets before).
     close: () => dispatcher.close(),
   };
 }

@@ -9,9 +9,14 @@ import { z } from 'zod';
 export const TaskMessage = z.strictObject({ taskId: z.string().regex(/^[0-9a-f]{32}$/), generation: z.number().int().nonnegative().optional() });
 export type TaskMessage = z.infer<typeof TaskMessage>;
 
+export interface SendOptions {
+  /** Hidden for this long after sending (SQS DelaySeconds, 0-900): a queued task asking again later. */
+  delaySeconds?: number;
+}
+
 export interface Queue {
   /** Sends messages; resolves with the task ids whose message could not be sent. */
-  send(messages: TaskMessage[]): Promise<{ failed: string[] }>;
+  send(messages: TaskMessage[], options?: SendOptions): Promise<{ failed: string[] }>;
   /**
    * Hides a received message for `seconds` from now (ChangeMessageVisibility): a retry after a
    * backoff instead of after the whole visibility timeout. Optional: a queue without it (a test's

@@ -1,7 +1,7 @@
 /** The task queue on SQS: SendMessageBatch, ten messages a call (the API's limit). */
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../log.ts';
-import type { Queue, TaskMessage } from './queue.ts';
+import type { Queue, SendOptions, TaskMessage } from './queue.ts';
 
 export const SQS_BATCH_LIMIT = 10;
 const MAX_VISIBILITY_SECONDS = 43_200;
@@ -9,7 +9,7 @@ const MAX_VISIBILITY_SECONDS = 43_200;
 export class SqsQueue implements Queue {
   constructor(private readonly client: SQSClient, private readonly queueUrl: string, private readonly logger: Logger) {}
 
-  async send(messages: TaskMessage[]): Promise<{ failed: string[] }> {
+  async send(messages: TaskMessage[], options: SendOptions = {}): Promise<{ failed: string[] }> {
     const failed: string[] = [];
     const batches: TaskMessage[][] = [];
     for (let i = 0; i < messages.length; i += SQS_BATCH_LIMIT) batches.push(messages.slice(i, i + SQS_BATCH_LIMIT));
@@ -17,7 +17,7 @@ export class SqsQueue implements Queue {
       try {
         const response = await this.client.send(new SendMessageBatchCommand({
           QueueUrl: this.queueUrl,
-          Entries: batch.map((message, i) => ({ Id: String(i), MessageBody: JSON.stringify(message) })),
+          Entries: batch.map((message, i) => ({ Id: String(i), MessageBody: JSON.stringify(message), ...(options.delaySeconds ? { DelaySeconds: Math.min(900, Math.ceil(options.delaySeconds)) } : {}) })),
         }));
         for (const entry of response.Failed ?? []) {
           const message = batch[Number(entry.Id)];

@@ -10,7 +10,8 @@
  *   ruleId?     (projected into byTime)
  *   status, attempts, generation, updatedAt, enqueuedAt?, startedAt?, finishedAt?, durationMs?,
  *   nextAttemptAt?, deadLettered?, result? (JSON), error? (JSON), expiresAt? (TTL once finished),
- *   progress? (JSON, while RUNNING), resume? (JSON: uploads saved at a deadline)
+ *   progress? (JSON, while RUNNING), resume? (JSON: uploads saved at a deadline),
+ *   queuedAt?, queuePosition?, link? (JSON), queuedMs?, transferMs? (sync links, issue 13)
  *   listKey     `T#<shard>`, listAt `<createdAt>#<id>`      byTime (every task)
  *   waitKey     `W#<shard>` while PENDING and unclaimed    byWaiting (sparse)
  * Nothing is stored twice (the id and createdAt live in the keys, the repositories in src/dst,
@@ -19,6 +20,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
 import { CrossdockError } from '../errors.ts';
+import { LinkRef } from '../links/link.ts';
 import { Task, TaskError, TaskProgress, TaskResult, TaskResume, TaskStatus } from './task.ts';
 
 export type Item = Record<string, AttributeValue>;
@@ -100,13 +102,14 @@ export function fromItem(item: Item): Task {
   const where = item.pk?.S ?? '?';
   const str = (name: string) => item[name]?.S;
   const num = (name: string) => (item[name]?.N === undefined ? undefined : Number(item[name]!.N));
-  const parts = z.strictObject({ doc: Json(Doc), result: Json(StoredResult).optional(), error: Json(TaskError).optional(), progress: Json(TaskProgress).optional(), resume: Json(TaskResume).optional() })
+  const parts = z.strictObject({ doc: Json(Doc), result: Json(StoredResult).optional(), error: Json(TaskError).optional(), progress: Json(TaskProgress).optional(), resume: Json(TaskResume).optional(), link: Json(LinkRef).optional() })
     .safeParse({
       doc: str('doc'),
       ...(str('result') ? { result: str('result') } : {}),
       ...(str('error') ? { error: str('error') } : {}),
       ...(str('progress') ? { progress: str('progress') } : {}),
       ...(str('resume') ? { resume: str('resume') } : {}),
+      ...(str('link') ? { link: str('link') } : {}),
     });
   if (!parts.success) throw invalid(where, parts.error);
   const { doc, result } = parts.data;
@@ -137,6 +140,11 @@ export function fromItem(item: Item): Task {
     ...optional('error', parts.data.error),
     ...optional('progress', parts.data.progress),
     ...optional('resume', parts.data.resume),
+    ...optional('link', parts.data.link),
+    ...optional('queuedAt', str('queuedAt')),
+    ...optional('queuePosition', num('queuePosition')),
+    ...optional('queuedMs', num('queuedMs')),
+    ...optional('transferMs', num('transferMs')),
   });
   if (!task.success) throw invalid(where, task.error);
   return task.data;

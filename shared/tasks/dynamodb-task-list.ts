@@ -143,6 +143,7 @@ function matchesRepository(image: { registry: string; repository: string }, matc
 function matches(task: Task, filter: TaskFilter): boolean {
   if (filter.status !== undefined && task.status !== filter.status) return false;
   if (filter.ruleId !== undefined && task.ruleId !== filter.ruleId) return false;
+  if (filter.linkId !== undefined && task.link?.id !== filter.linkId) return false;
   if (filter.source && !matchesRepository(task.source, filter.source)) return false;
   if (filter.destination && !matchesRepository(task.destination, filter.destination)) return false;
   if (filter.repository && !matchesRepository(task.source, filter.repository) && !matchesRepository(task.destination, filter.repository)) return false;

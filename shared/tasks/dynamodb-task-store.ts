@@ -84,14 +84,14 @@ export class DynamoDbTaskStore implements TaskStore {
   async claim(id: string, now: Date, leaseMs: number, generation = 0): Promise<Claim> {
     const at = now.toISOString();
     const claimed = await this.#conditional({
-      UpdateExpression: 'SET #status = :running, attempts = attempts + :one, startedAt = :now, updatedAt = :now REMOVE waitKey, nextAttemptAt',
-      ConditionExpression: 'attribute_exists(pk) AND (#status = :pending OR (#status = :running AND startedAt <= :leaseEnd))',
-      ExpressionAttributeValues: { ':running': { S: 'RUNNING' }, ':pending': { S: 'PENDING' }, ':one': { N: '1' }, ':now': { S: at }, ':leaseEnd': { S: new Date(now.getTime() - leaseMs).toISOString() } },
+      UpdateExpression: 'SET #status = :running, attempts = attempts + :one, startedAt = :now, updatedAt = :now REMOVE waitKey, nextAttemptAt, queuePosition',
+      ConditionExpression: 'attribute_exists(pk) AND (#status = :pending OR #status = :queued OR (#status = :running AND startedAt <= :leaseEnd))',
+      ExpressionAttributeValues: { ':running': { S: 'RUNNING' }, ':pending': { S: 'PENDING' }, ':queued': { S: 'QUEUED' }, ':one': { N: '1' }, ':now': { S: at }, ':leaseEnd': { S: new Date(now.getTime() - leaseMs).toISOString() } },
     }, id);
     if (claimed) return { claimed: true, task: claimed };
     const task = await this.get(id);
     if (!task) return { claimed: false, task: undefined, why: 'missing' };
-    if (task.status === 'RUNNING' || task.status === 'PENDING') return { claimed: false, task, why: 'running' };
+    if (task.status === 'RUNNING' || task.status === 'PENDING' || task.status === 'QUEUED') return { claimed: false, task, why: 'running' };
     if (task.status !== 'FAILED' || !task.deadLettered || task.generation !== generation) return { claimed: false, task, why: 'finished' };
     // A message of this generation back from the dead-letter queue: the next generation runs.
     const redriven = await this.#conditional({
@@ -119,6 +119,17 @@ export class DynamoDbTaskStore implements TaskStore {
       set.push('#error = :error');
       values[':error'] = { S: JSON.stringify(outcome.error) };
     } else remove.push('#error');
+    if (outcome.link) {
+      set.push('link = :link');
+      values[':link'] = { S: JSON.stringify(outcome.link) };
+    }
+    for (const field of ['queuedMs', 'transferMs'] as const) {
+      const value = outcome[field];
+      if (value !== undefined) {
+        set.push(`${field} = :${field}`);
+        values[`:${field}`] = { N: String(Math.max(0, Math.round(value))) };
+      }
+    }
     if (outcome.deadLettered) {
       set.push('deadLettered = :true');
       values[':true'] = { BOOL: true };
@@ -128,6 +139,15 @@ export class DynamoDbTaskStore implements TaskStore {
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeValues: values,
     });
+  }
+
+  async markQueued(id: string, position: number, queuedAt: Date, now: Date): Promise<boolean> {
+    const task = await this.#conditional({
+      UpdateExpression: 'SET #status = :queued, queuePosition = :position, queuedAt = if_not_exists(queuedAt, :queuedAt), updatedAt = :now',
+      ConditionExpression: '#status IN (:pending, :queued)',
+      ExpressionAttributeValues: { ':queued': { S: 'QUEUED' }, ':pending': { S: 'PENDING' }, ':position': { N: String(position) }, ':queuedAt': { S: queuedAt.toISOString() }, ':now': { S: now.toISOString() } },
+    }, id);
+    return task !== undefined;
   }
 
   async release(id: string, error: TaskError, now: Date, nextAttemptAt?: Date): Promise<void> {
@@ -162,7 +182,7 @@ export class DynamoDbTaskStore implements TaskStore {
 
   async rerun(id: string, now: Date): Promise<Task> {
     const task = await this.#conditional({
-      UpdateExpression: 'SET #status = :pending, generation = generation + :one, updatedAt = :now, waitKey = :wait REMOVE deadLettered, enqueuedAt, startedAt, finishedAt, durationMs, expiresAt, nextAttemptAt, #result, progress, resume',
+      UpdateExpression: 'SET #status = :pending, generation = generation + :one, updatedAt = :now, waitKey = :wait REMOVE deadLettered, enqueuedAt, startedAt, finishedAt, durationMs, expiresAt, nextAttemptAt, #result, progress, resume, queuedAt, queuePosition, queuedMs, transferMs',
       ConditionExpression: '#status IN (:succeeded, :skipped, :failed)',
       ExpressionAttributeValues: {
         ':pending': { S: 'PENDING' }, ':one': { N: '1' }, ':now': { S: now.toISOString() }, ':wait': { S: waitKey(shardOf(id)) },

@@ -64,7 +64,7 @@ export async function sweepStalePending(
   do {
     const page = await deps.taskStore.listWaiting(new Date(now.getTime() - options.olderThanMs), options.limit ?? SWEEP_PAGE, cursor);
     cursor = page.cursor;
-    const due = page.items.filter((t) => t.status === 'PENDING' && (t.enqueuedAt === undefined || t.enqueuedAt < resendBefore));
+    const due = page.items.filter((t) => (t.status === 'PENDING' || t.status === 'QUEUED') && (t.enqueuedAt === undefined || t.enqueuedAt < resendBefore));
     if (due.length === 0) continue;
     const { failed } = await deps.queue.send(due.map(messageFor));
     const sent = due.map((t) => t.id).filter((id) => !failed.includes(id));

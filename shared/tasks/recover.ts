@@ -11,7 +11,7 @@ const PAGE = 200;
 export async function requeueUnfinished(deps: EnqueueDeps): Promise<{ requeued: number; released: number }> {
   const now = (deps.now ?? (() => new Date()))();
   const unfinished: Task[] = [];
-  for (const status of ['PENDING', 'RUNNING'] as const) {
+  for (const status of ['PENDING', 'QUEUED', 'RUNNING'] as const) {
     let cursor: string | undefined;
     do {
       const page = await deps.taskStore.list({ status }, PAGE, cursor);

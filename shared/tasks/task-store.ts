@@ -1,5 +1,6 @@
 /** Where tasks and their records live; `DynamoDbTaskStore` is the adapter. */
 import { CrossdockError } from '../errors.ts';
+import type { LinkRef } from '../links/link.ts';
 import type { Task, TaskError, TaskProgress, TaskResult, TaskResume, TaskStatus } from './task.ts';
 
 export class TaskNotFoundError extends CrossdockError {
@@ -27,6 +28,8 @@ export interface RepositoryMatch {
 export interface TaskFilter {
   ruleId?: string;
   status?: TaskStatus;
+  /** Tasks that ran on this link (`default`: on no link). */
+  linkId?: string;
   source?: RepositoryMatch;
   destination?: RepositoryMatch;
   /** Source or destination. */
@@ -53,6 +56,9 @@ export type Outcome = {
   startedAt?: string;
   /** FAILED on the last receive: the message goes on to the dead-letter queue. */
   deadLettered?: boolean;
+  link?: LinkRef;
+  queuedMs?: number;
+  transferMs?: number;
 };
 
 export interface TaskStore {
@@ -67,6 +73,11 @@ export interface TaskStore {
    */
   claim(id: string, now: Date, leaseMs: number, generation?: number): Promise<Claim>;
   finish(id: string, outcome: Outcome, now: Date): Promise<void>;
+  /**
+   * PENDING (or QUEUED) → QUEUED at `position` on its link; `queuedAt` is kept from the first time.
+   * False when the task is in another state (claimed meanwhile, finished).
+   */
+  markQueued(id: string, position: number, queuedAt: Date, now: Date): Promise<boolean>;
   /** Back to PENDING after a retryable failure, keeping the error for the record. */
   release(id: string, error: TaskError, now: Date, nextAttemptAt?: Date): Promise<void>;
   /**

@@ -5,9 +5,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { BlobProgress } from '../oci/blob-progress.ts';
+import { LinkRef } from '../links/link.ts';
 import { formatReference } from '../oci/reference.ts';
 
-export const TaskStatus = z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'SKIPPED', 'FAILED']);
+/** QUEUED: waiting for a slot on its link (issue 13); its message comes back every few seconds. */
+export const TaskStatus = z.enum(['PENDING', 'QUEUED', 'RUNNING', 'SUCCEEDED', 'SKIPPED', 'FAILED']);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 export const FINISHED: ReadonlySet<TaskStatus> = new Set(['SUCCEEDED', 'SKIPPED', 'FAILED']);
 
@@ -93,6 +95,14 @@ export const Task = z.strictObject({
   error: TaskError.optional(),
   progress: TaskProgress.optional(),
   resume: TaskResume.optional(),
+  /** The link it ran on (or the default path), once it ran (issue 13). */
+  link: LinkRef.optional(),
+  /** When it first waited for a slot on its link, and its place in line while QUEUED (1: next). */
+  queuedAt: z.string().optional(),
+  queuePosition: z.number().int().positive().optional(),
+  /** Time spent waiting for a slot on its link, and copying once it had one (completion less queueing). */
+  queuedMs: z.number().int().nonnegative().optional(),
+  transferMs: z.number().int().nonnegative().optional(),
 });
 export type Task = z.infer<typeof Task>;
 

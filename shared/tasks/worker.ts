@@ -6,6 +6,7 @@
  * redrive runs the task again; permanent failures are recorded and acknowledged.
  */
 import { asCrossdockError } from '../errors.ts';
+import type { LinkGate } from '../links/link-gate.ts';
 import type { Logger } from '../log.ts';
 import type { CopyEngine, CopyResult } from '../oci/copy.ts';
 import { parsePlatforms } from '../oci/platform-filter.ts';
@@ -14,6 +15,7 @@ import { RegistryError } from '../oci/registry-error.ts';
 import { TransferLedger, TransferPausedError } from '../oci/blob-progress.ts';
 import { TaskMessage, type Queue } from '../queue/queue.ts';
 import { ProgressMeter, reportProgress } from './progress-meter.ts';
+import { admitTask, type Admitted } from './link-admission.ts';
 import { DEFAULT_REDELIVERY, redeliveryDelayMs, type RedeliveryPolicy } from './redelivery.ts';
 import type { Task, TaskResult } from './task.ts';
 import type { TaskStore } from './task-store.ts';
@@ -27,6 +29,8 @@ export interface WorkerDeps {
   /** Changes a failed message's visibility; without it the message returns after the visibility timeout. */
   queue?: Queue;
   redelivery?: RedeliveryPolicy;
+  /** Sync links (issue 13): caps, queues and routes between registries; absent: every task on the default path. */
+  links?: LinkGate;
   random?: () => number;
   now?: () => Date;
   /** How often a RUNNING task's progress is written (default PROGRESS_INTERVAL_MS). */
@@ -91,23 +95,35 @@ export function createWorker(deps: WorkerDeps) {
     }
     const { taskId, generation } = parsed.data;
     const log = deps.logger.child({ task_id: taskId });
+    const admission = deps.links ? await admitTask({ store: deps.taskStore, links: deps.links, now, ...(deps.queue ? { queue: deps.queue } : {}) }, parsed.data, log) : undefined;
+    if (admission && !admission.admitted) return admission.done;
+    try {
+      return await runClaimed(record, invocation, taskId, generation ?? 0, log, admission);
+    } finally {
+      await admission?.session?.stop().catch((error: unknown) => log.warn('link slot not released', { error: (error as Error).message }));
+    }
+  };
+
+  const runClaimed = async (record: QueueRecord, invocation: WorkerInvocation, taskId: string, generation: number, log: Logger, admission: Admitted | undefined): Promise<boolean> => {
     const leaseMs = Math.max(invocation.deadline - now().getTime(), 60_000);
-    const claim = await deps.taskStore.claim(taskId, now(), leaseMs, generation ?? 0);
+    const claim = await deps.taskStore.claim(taskId, now(), leaseMs, generation);
     if (!claim.claimed) {
       log.info('task not claimed', { why: claim.why });
       // Another worker holds it: look again after the visibility timeout.
       return claim.why !== 'running';
     }
     const task = claim.task;
-    log.info('task started', { attempt: task.attempts, source: formatReference(task.source), destination: formatReference(task.destination), ...(task.resume ? { resumed_blobs: task.resume.blobs.length } : {}) });
+    log.info('task started', { attempt: task.attempts, source: formatReference(task.source), destination: formatReference(task.destination), ...(task.resume ? { resumed_blobs: task.resume.blobs.length } : {}), ...(admission ? { link_id: admission.link.id } : {}) });
     const times = copyTimes(invocation.deadline, now().getTime());
     const ledger = new TransferLedger({ saved: task.resume?.blobs ?? [], stopAt: times.stopAt });
     const meter = new ProgressMeter(() => now().getTime(), (task.resume?.blobs ?? []).reduce((sum, b) => sum + b.offset, 0));
     const reporter = reportProgress(deps.taskStore, taskId, meter, log, deps.progressIntervalMs);
+    const onLink = admission ? linkFields(admission, task) : {};
+    const transferStart = now().getTime();
     try {
-      const result = await copyTask(deps, task, times.copyDeadline, invocation.signal, ledger, meter);
+      const result = await copyTask({ ...deps, ...(admission?.engine ? { engine: admission.engine } : {}) }, task, times.copyDeadline, invocation.signal, ledger, meter, admission?.session?.pace);
       const status = result.status === 'skipped' ? 'SKIPPED' : 'SUCCEEDED';
-      await deps.taskStore.finish(taskId, { status, result: toTaskResult(result), ...started(task) }, now());
+      await deps.taskStore.finish(taskId, { status, result: toTaskResult(result), ...started(task), ...onLink, ...(admission ? { transferMs: now().getTime() - transferStart } : {}) }, now());
       log.info('task finished', { status, digest: result.digest, size: result.bytes, reason: result.reason });
       return true;
     } catch (thrown) {
@@ -125,7 +141,7 @@ export function createWorker(deps: WorkerDeps) {
         log.warn('task will be retried', { code: error.code, error: error.message, receive_count: record.receiveCount, next_attempt_at: next?.toISOString() });
         return false;
       }
-      await deps.taskStore.finish(taskId, { status: 'FAILED', error: failure, ...started(task), ...(error.retryable ? { deadLettered: true } : {}) }, now());
+      await deps.taskStore.finish(taskId, { status: 'FAILED', error: failure, ...started(task), ...onLink, ...(error.retryable ? { deadLettered: true } : {}) }, now());
       log.error('task failed', { code: error.code, error: error.message, retryable: error.retryable });
       // A retryable failure on its last receive goes on to the dead-letter queue.
       return !error.retryable;
@@ -170,7 +186,7 @@ export function createWorker(deps: WorkerDeps) {
   };
 }
 
-async function copyTask(deps: WorkerDeps, task: Task, deadline: number, signal: AbortSignal | undefined, ledger: TransferLedger, meter: ProgressMeter): Promise<CopyResult> {
+async function copyTask(deps: WorkerDeps, task: Task, deadline: number, signal: AbortSignal | undefined, ledger: TransferLedger, meter: ProgressMeter, pace?: (bytes: number) => Promise<void>): Promise<CopyResult> {
   const destination = formatReference(task.destination);
   const pushedAt = task.pushedAt ?? task.createdAt;
   return deps.engine.copyImage(task.source, task.destination, {
@@ -181,12 +197,19 @@ async function copyTask(deps: WorkerDeps, task: Task, deadline: number, signal: 
     onBytes: meter.onBytes,
     onBlob: meter.onBlob,
     ...(signal ? { signal } : {}),
+    ...(pace ? { pace } : {}),
     ...(task.options.platforms.length > 0 ? { platforms: parsePlatforms(task.options.platforms) } : {}),
     beforeTagPush: async () =>
       (await deps.taskStore.advanceTagHead(destination, pushedAt, task.id))
         ? undefined
         : `a newer push of ${destination} was replicated already; this push (${pushedAt}) does not replace it`,
   });
+}
+
+/** The link on the record, and how long the task waited for its slot (0 when it never queued). */
+function linkFields(admission: Admitted, task: Task): { link: Admitted['link']; queuedMs: number } {
+  const queuedMs = task.queuedAt && task.startedAt ? Math.max(0, Date.parse(task.startedAt) - Date.parse(task.queuedAt)) : 0;
+  return { link: admission.link, queuedMs };
 }
 
 function started(task: Task): { startedAt?: string } {

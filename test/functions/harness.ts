@@ -16,6 +16,10 @@ import { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import type { RetryPolicy } from '../../shared/oci/retry.ts';
 import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
 import { DynamoDbRuleStore } from '../../shared/rules/dynamodb-rule-store.ts';
+import { DynamoDbLinkSlots } from '../../shared/links/dynamodb-link-slots.ts';
+import { DynamoDbLinkStore } from '../../shared/links/dynamodb-link-store.ts';
+import { createLinkGate } from '../../shared/links/link-gate.ts';
+import { routeOf } from '../../functions/wiring/registries.ts';
 import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/dynamodb-subscription-store.ts';
 import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
@@ -52,6 +56,8 @@ export interface Harness {
   queue: SqsQueue;
   ruleStore: DynamoDbRuleStore;
   subscriptionStore: DynamoDbSubscriptionStore;
+  /** Sync links (issue 13), used by the worker as in production. */
+  links: DynamoDbLinkStore;
   pool: RegistryPool;
   webhookUrl: string;
   apiUrl: string;
@@ -86,9 +92,26 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
   });
   const engine = new CopyEngine({ pool, logger });
-  const worker = createWorker({ taskStore, engine, logger, maxReceiveCount, ...(options.redelivery ? { queue, redelivery: options.redelivery } : {}) });
+  const links = new DynamoDbLinkStore(aws.clients.dynamodb, aws.tables.rules);
+  const routed = new Map<string, CopyEngine>();
+  const gate = createLinkGate({
+    links,
+    slots: new DynamoDbLinkSlots({ client: aws.clients.dynamodb, tableName: aws.tables.tasks }),
+    logger,
+    cacheMs: 0,
+    queuedDelaySeconds: 1,
+    engineFor: (link) => {
+      const key = JSON.stringify(routeOf(link));
+      if (!routed.has(key)) routed.set(key, new CopyEngine({ pool: new RegistryPool({ directory: new RegistryDirectory(options.registries ?? {}), logger, egress: { declared, ...options.egress }, route: routeOf(link) }), logger }));
+      return routed.get(key)!;
+    },
+  });
+  // Without a redelivery policy, retries return after the visibility timeout: the queue the worker
+  // gets then only sends (queued tasks on a link ask again through it), it changes no visibility.
+  const workerQueue = options.redelivery ? queue : { send: queue.send.bind(queue) };
+  const worker = createWorker({ taskStore, engine, logger, maxReceiveCount, links: gate, queue: workerQueue, ...(options.redelivery ? { redelivery: options.redelivery } : {}) });
   const subscriptionStore = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aws.tables.rules);
-  const deps = { taskStore, queue, logger, ruleStore, subscriptionStore, pool };
+  const deps = { taskStore, queue, logger, ruleStore, subscriptionStore, pool, links };
   const webhook = await listen(createWebhookApp({ ...deps, sources: options.sources ?? {}, ruleLookup: createRuleLookup(ruleStore, 0) }).fetch, options.webhookPort);
   const api = await listen(createApiApp({ ...deps, apiKeys: [API_KEY] }).fetch);
 
@@ -123,6 +146,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     queue,
     ruleStore,
     subscriptionStore,
+    links,
     pool,
     webhookUrl: webhook.url,
     apiUrl: api.url,
@@ -141,6 +165,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       webhook.server.close();
       api.server.close();
       await engine.close();
+      await Promise.all([...routed.values()].map((e) => e.close()));
       await aws.close();
     },
   };

@@ -1,0 +1,100 @@
+/**
+ * The running tasks of a link, shared by every worker (issue 13): each running task holds a lease
+ * (renewed about every second, gone when it ends or its worker dies), and tasks that found every
+ * slot taken wait in arrival order. Every worker reads the same state from the shared store, so
+ * the number of running tasks (what a task's share of the cap divides by) and the queue are the
+ * fleet's, not a process's. `DynamoDbLinkSlots` is the adapter; `decideSlot` is the rule.
+ */
+import { z } from 'zod';
+
+/** A lease not renewed for this long is over: its slot is free again (a dead worker's task). */
+export const LEASE_MS = 5_000;
+/** How often a running task renews its lease and learns how many tasks share the link. */
+export const RENEW_MS = 1_000;
+/**
+ * A waiting task not seen for this long left the queue (deleted, finished elsewhere, its message
+ * lost): the tasks behind it move up. A waiting task's message returns every few seconds.
+ */
+export const WAITING_TTL_MS = 15_000;
+
+export const SlotState = z.strictObject({
+  leases: z.record(z.string(), z.strictObject({ owner: z.string(), expiresAt: z.number() })),
+  waiting: z.record(z.string(), z.strictObject({ arrivedAt: z.number(), seenAt: z.number() })),
+});
+export type SlotState = z.infer<typeof SlotState>;
+
+export const EMPTY_STATE: SlotState = { leases: {}, waiting: {} };
+
+export interface SlotRequest {
+  linkId: string;
+  taskId: string;
+  /** This attempt's token: a duplicate delivery of a running task never takes or frees its slot. */
+  owner: string;
+  /** Absent: no limit (the lease still counts the task in the link's share). */
+  maxConcurrentTasks?: number;
+}
+
+export type SlotAnswer =
+  | { granted: true; running: number; arrivedAt?: number }
+  | { granted: false; running: number; why: 'queued'; position: number; arrivedAt: number }
+  | { granted: false; running: number; why: 'held' };
+
+export interface LinkSlots {
+  acquire(request: SlotRequest): Promise<SlotAnswer>;
+  /** Extends the lease (taking it back if it ran out meanwhile); the link's running tasks, this one included. */
+  renew(linkId: string, taskId: string, owner: string): Promise<number>;
+  release(linkId: string, taskId: string, owner: string): Promise<void>;
+}
+
+/** Leases and waiting entries still alive at `now`. */
+export function liveState(state: SlotState, now: number): SlotState {
+  return {
+    leases: Object.fromEntries(Object.entries(state.leases).filter(([, lease]) => lease.expiresAt > now)),
+    waiting: Object.fromEntries(Object.entries(state.waiting).filter(([, entry]) => entry.seenAt > now - WAITING_TTL_MS)),
+  };
+}
+
+/**
+ * A task may start when fewer than `maxConcurrentTasks` run and no task that arrived before it
+ * still waits: tasks start strictly in arrival order. Otherwise it waits, keeping its first
+ * arrival time.
+ */
+export function decideSlot(state: SlotState, request: SlotRequest, now: number): { answer: SlotAnswer; next: SlotState } {
+  const live = liveState(state, now);
+  const running = Object.keys(live.leases).length;
+  const own = live.leases[request.taskId];
+  if (own !== undefined) {
+    if (own.owner !== request.owner) return { answer: { granted: false, running, why: 'held' }, next: live };
+    return { answer: { granted: true, running }, next: { ...live, leases: { ...live.leases, [request.taskId]: { owner: request.owner, expiresAt: now + LEASE_MS } } } };
+  }
+  const arrivedAt = live.waiting[request.taskId]?.arrivedAt ?? now;
+  const ahead = Object.entries(live.waiting)
+    .filter(([id, entry]) => id !== request.taskId && (entry.arrivedAt < arrivedAt || (entry.arrivedAt === arrivedAt && id < request.taskId))).length;
+  const max = request.maxConcurrentTasks ?? Number.POSITIVE_INFINITY;
+  if (running < max && ahead === 0) {
+    const { [request.taskId]: _left, ...waiting } = live.waiting;
+    const leases = { ...live.leases, [request.taskId]: { owner: request.owner, expiresAt: now + LEASE_MS } };
+    const queued = live.waiting[request.taskId] !== undefined;
+    return { answer: { granted: true, running: running + 1, ...(queued ? { arrivedAt } : {}) }, next: { leases, waiting } };
+  }
+  return {
+    answer: { granted: false, running, why: 'queued', position: ahead + 1, arrivedAt },
+    next: { ...live, waiting: { ...live.waiting, [request.taskId]: { arrivedAt, seenAt: now } } },
+  };
+}
+
+export function renewLease(state: SlotState, taskId: string, owner: string, now: number): { running: number; next: SlotState } {
+  const live = liveState(state, now);
+  const held = live.leases[taskId];
+  // Another attempt holds it: that one runs; this one's share still counts it once.
+  if (held !== undefined && held.owner !== owner) return { running: Object.keys(live.leases).length, next: live };
+  const leases = { ...live.leases, [taskId]: { owner, expiresAt: now + LEASE_MS } };
+  return { running: Object.keys(leases).length, next: { ...live, leases } };
+}
+
+export function releaseLease(state: SlotState, taskId: string, owner: string, now: number): SlotState {
+  const live = liveState(state, now);
+  if (live.leases[taskId]?.owner !== owner) return live;
+  const { [taskId]: _gone, ...leases } = live.leases;
+  return { ...live, leases };
+}
