@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError } from './errors.ts';
-import { RegistryOptions } from './oci/registry-options.ts';
+import { CloudRegistryOptions } from './cloud/cloud-registry-options.ts';
 import { WebhookSource } from './webhooks/webhook-source.ts';
 
 const LogLevel = z.enum(['debug', 'info', 'warn', 'error']);
@@ -70,7 +70,7 @@ export const ServiceSecrets = z.strictObject({
   /** Webhook sources by name. */
   webhookSources: z.record(z.string(), WebhookSource).default({}),
   /** `host` or `host/namespace` → how to reach that registry. */
-  registries: z.record(z.string(), RegistryOptions).default({}),
+  registries: z.record(z.string(), CloudRegistryOptions).default({}),
 });
 export type ServiceSecrets = z.infer<typeof ServiceSecrets>;
 export type SecretName = keyof ServiceSecrets;

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { CrossdockError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { Authenticator } from './auth.ts';
+import type { CredentialProvider } from './credential-provider.ts';
 import { createGuardedConnector, type EgressPolicy } from './egress-connector.ts';
 import { EgressRefusedError, egressRefusal, schemeProblem } from './egress-policy.ts';
 import { RegistryDirectory, type RegistryOptions } from './registry-options.ts';
@@ -62,6 +63,8 @@ export interface ClientContext {
   now?: () => number;
   /** The service's allowed-hosts policy; absent for the CLI, which acts with its user's authority. */
   egress?: EgressPolicy;
+  /** Short-lived credentials and repository creation for this registry (a cloud registry). */
+  provider?: CredentialProvider;
 }
 
 const OciErrorBody = z.looseObject({ errors: z.array(z.looseObject({ code: z.string().optional(), message: z.string().optional() })).optional() });
@@ -79,6 +82,9 @@ export class RegistryClient {
   readonly #userAgent: string;
   readonly #now: () => number;
   readonly #egress: EgressPolicy | undefined;
+  readonly #provider: CredentialProvider | undefined;
+  /** Repositories the provider made sure of (ensureRepository), once each. */
+  readonly #ensured = new Map<string, Promise<void>>();
   #foreign: Agent | undefined;
 
   constructor(registry: string, options: RegistryOptions, context: Omit<ClientContext, 'directory'> = {}) {
@@ -88,7 +94,14 @@ export class RegistryClient {
     this.#egress = context.egress;
     this.#transport = createTransport(registry, options, this.#userAgent, context.egress);
     this.#logger = (context.logger ?? silentLogger).child({ registry });
-    this.#auth = new Authenticator(this.#transport, { credentials: options, userAgent: this.#userAgent, logger: this.#logger, ...(context.now ? { now: context.now } : {}) });
+    this.#provider = context.provider;
+    this.#auth = new Authenticator(this.#transport, {
+      credentials: options,
+      userAgent: this.#userAgent,
+      logger: this.#logger,
+      ...(context.provider ? { provider: context.provider } : {}),
+      ...(context.now ? { now: context.now } : {}),
+    });
     this.#policy = context.retryPolicy ?? DEFAULT_RETRY_POLICY;
     this.#hostBackoff = context.hostBackoff ?? new HostBackoff(context.now);
     this.#sleep = context.sleep ?? realSleep;
@@ -105,6 +118,7 @@ export class RegistryClient {
 
   /** Sends a request, retrying what may be retried; the caller consumes or dumps the body. */
   async send(req: RegistryRequest): Promise<RegistryResponse> {
+    await this.#ensureRepositories(req);
     const replayable = !(req.body instanceof Readable);
     const ctx = { ...this.retryContext(req), policy: replayable ? this.#policy : { ...this.#policy, attempts: 1 } };
     try {
@@ -112,6 +126,27 @@ export class RegistryClient {
     } catch (error) {
       if (replayable && this.#policy.attempts > 1 && error instanceof CrossdockError) exhausted.add(error);
       throw error;
+    }
+  }
+
+  /** Before the first request that may push to a repository, the provider may create it. */
+  async #ensureRepositories(req: RegistryRequest): Promise<void> {
+    const provider = this.#provider;
+    if (!provider?.ensureRepository) return;
+    const call: CallOptions = { ...(req.deadline ? { deadline: req.deadline } : {}), ...(req.signal ? { signal: req.signal } : {}) };
+    for (const scope of req.scopes) {
+      const match = /^repository:(.+):([a-z*,]+)$/.exec(scope);
+      if (!match || !match[2]!.split(',').some((a) => a === 'push' || a === '*')) continue;
+      const repository = match[1]!;
+      let ensured = this.#ensured.get(repository);
+      if (!ensured) {
+        ensured = provider.ensureRepository(repository, call).catch((error: unknown) => {
+          this.#ensured.delete(repository);
+          throw error;
+        });
+        this.#ensured.set(repository, ensured);
+      }
+      await ensured;
     }
   }
 
