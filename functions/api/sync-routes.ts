@@ -1,6 +1,7 @@
 /** `POST /sync`: replicate one image now, to one or more destinations (renamed if wanted). */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { grantProblems } from '../../shared/cloud/grant-check.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { undeclaredProblems } from '../../shared/oci/egress-policy.ts';
 import { parsePlatforms } from '../../shared/oci/platform-filter.ts';
@@ -52,6 +53,7 @@ export function syncRoutes(deps: SyncRoutesDeps) {
       ...(source ? [['source', source.registry] as const] : []),
       ...destinations.flatMap((d, i) => (d ? [[`destinations.${i}`, d.registry] as const] : [])),
     ]));
+    problems.push(...(await grantProblems(deps.pool, destinations.flatMap((d, i) => (d ? [[`destinations.${i}`, d.registry, d.repository] as const] : [])), 'sync')));
     if (problems.length > 0 || !source) throw new InvalidInputError('INVALID_REQUEST', problems);
     const at = (deps.now ?? (() => new Date()))();
     const tasks = await enqueueTasks(deps, destinations.map((d) => ({

@@ -56,6 +56,8 @@ export type EcrSettings = z.infer<typeof EcrSettings>;
 
 export const CloudRegistryOptions = RegistryOptions.extend({ ecr: EcrSettings.optional() });
 export type CloudRegistryOptions = z.infer<typeof CloudRegistryOptions>;
+/** As written in configuration, defaults not yet applied. */
+export type CloudRegistryInput = z.input<typeof CloudRegistryOptions>;
 
 const ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?$/;
 
@@ -67,9 +69,10 @@ export function ecrHost(registry: string): { accountId: string; region: string }
 
 /** The ECR settings for a registry: configured, or detected from its host when it has no static credentials. */
 export function ecrSettingsOf(registry: string, options: RegistryOptions): EcrSettings | undefined {
-  const configured = (options as CloudRegistryOptions).ecr;
+  const configured = (options as CloudRegistryInput).ecr;
   const host = ecrHost(registry);
-  if (configured) return { ...(host ? { accountId: host.accountId } : {}), ...configured };
+  // Parsed again (cheap, and cached by the caller): options built in code get the defaults too.
+  if (configured) return EcrSettings.parse({ ...(host ? { accountId: host.accountId } : {}), ...configured });
   if (!host || options.username !== undefined || options.identityToken !== undefined) return undefined;
   return EcrSettings.parse({ region: host.region, accountId: host.accountId });
 }

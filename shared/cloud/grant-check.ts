@@ -4,6 +4,7 @@
  * once with what is missing, not found later by a failing task.
  */
 import type { RegistryPool } from '../oci/registry-pool.ts';
+import { joinPath, type RuleInput } from '../rules/rule.ts';
 
 /** A destination as a route names it: the field to blame, the registry, the repository pushed to. */
 export type NamedDestination = readonly [field: string, registry: string, repository: string];
@@ -17,4 +18,12 @@ export async function grantProblems(pool: RegistryPool, destinations: readonly N
     return problems.map((problem) => `${field}: ${problem}`);
   });
   return (await Promise.all(checks)).flat();
+}
+
+/** Stands for the repositories a namespace-level rule will create under its destination namespace. */
+export const GRANT_PROBE_REPOSITORY = 'crossdock-grant-check';
+
+/** A rule's destinations as the grant check names them: the repository it pushes to, or a probe under its namespace. */
+export function ruleDestinations(rule: RuleInput): NamedDestination[] {
+  return rule.destinations.map((d, i) => [`destinations.${i}`, d.registry, joinPath(d.namespace, d.repository ?? rule.source.repository ?? GRANT_PROBE_REPOSITORY)] as const);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createCloudCredentials } from '../../../shared/cloud/cloud-credentials.ts';
-import type { CloudRegistryOptions, EcrSettings } from '../../../shared/cloud/cloud-registry-options.ts';
+import type { CloudRegistryInput, EcrSettings } from '../../../shared/cloud/cloud-registry-options.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { CopyEngine } from '../../../shared/oci/copy.ts';
 import { declareRegistries } from '../../../shared/oci/egress-policy.ts';
@@ -32,12 +32,12 @@ const SETTINGS = {
   tags: { team: 'platform' },
 };
 
-function ecrEntry(createRepository: EcrSettings['createRepository'] = SETTINGS): CloudRegistryOptions {
+function ecrEntry(createRepository: EcrSettings['createRepository'] = SETTINGS): CloudRegistryInput {
   return { ecr: { region: 'us-east-1', accountId: BASE_ACCOUNT, endpoint: plane.ecrEndpoint, credentials: BASE_CREDENTIALS, createRepository } };
 }
 
 /** A worker's registry parts as the wiring builds them: one pool, its ECR credentials, one engine. */
-function worker(registries: Record<string, CloudRegistryOptions>): CopyEngine {
+function worker(registries: Record<string, CloudRegistryInput>): CopyEngine {
   const declared = declareRegistries({ ...registries, ...Object.fromEntries(plane.hosts.map((h) => [h, {}])) });
   const credentials = createCloudCredentials(registries, { logger, defaultChain: false, declared, now });
   return new CopyEngine({ pool: new RegistryPool({ directory: new RegistryDirectory(registries), credentials, logger }), logger });
