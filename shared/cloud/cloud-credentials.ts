@@ -10,8 +10,7 @@ import { InvalidInputError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { CredentialProvider, CredentialProviders } from '../oci/credential-provider.ts';
 import type { DeclaredRegistries } from '../oci/egress-policy.ts';
-import type { RegistryOptions } from '../oci/registry-options.ts';
-import { ecrSettingsOf, type EcrSettings } from './cloud-registry-options.ts';
+import { ecrSettingsOf, type CloudRegistryInput, type EcrSettings } from './cloud-registry-options.ts';
 import { EcrAccess } from './ecr/ecr-access.ts';
 import { createEcrProvider } from './ecr/ecr-provider.ts';
 import { RoleSessions } from './sts/role-sessions.ts';
@@ -35,7 +34,7 @@ export interface CloudCredentialsOptions {
 }
 
 /** Every problem with the cloud settings of a registries configuration, each naming its entry. */
-export function cloudSettingsProblems(registries: Record<string, RegistryOptions>, options: Pick<CloudCredentialsOptions, 'defaultChain' | 'declared'>): string[] {
+export function cloudSettingsProblems(registries: Record<string, CloudRegistryInput>, options: Pick<CloudCredentialsOptions, 'defaultChain' | 'declared'>): string[] {
   const problems: string[] = [];
   for (const [key, entry] of Object.entries(registries)) {
     if (key.includes('*')) continue;
@@ -57,7 +56,7 @@ export function cloudSettingsProblems(registries: Record<string, RegistryOptions
   return problems;
 }
 
-export function createCloudCredentials(registries: Record<string, RegistryOptions>, options: CloudCredentialsOptions): CredentialProviders {
+export function createCloudCredentials(registries: Record<string, CloudRegistryInput>, options: CloudCredentialsOptions): CredentialProviders {
   const problems = cloudSettingsProblems(registries, options);
   if (problems.length > 0) throw new InvalidInputError('CONFIG_INVALID', problems);
   const sessionLabel = options.sessionLabel ?? 'crossdock';

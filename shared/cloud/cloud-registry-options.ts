@@ -68,8 +68,8 @@ export function ecrHost(registry: string): { accountId: string; region: string }
 }
 
 /** The ECR settings for a registry: configured, or detected from its host when it has no static credentials. */
-export function ecrSettingsOf(registry: string, options: RegistryOptions): EcrSettings | undefined {
-  const configured = (options as CloudRegistryInput).ecr;
+export function ecrSettingsOf(registry: string, options: CloudRegistryInput): EcrSettings | undefined {
+  const configured = options.ecr;
   const host = ecrHost(registry);
   // Parsed again (cheap, and cached by the caller): options built in code get the defaults too.
   if (configured) return EcrSettings.parse({ ...(host ? { accountId: host.accountId } : {}), ...configured });

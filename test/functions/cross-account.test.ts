@@ -108,6 +108,11 @@ describe('replicating into another account', () => {
     const sync = await h.api('POST', '/sync', { source: `${src.host}/team/api:v1`, destinations: [`${dst.host}/ungranted/api`] });
     assert.equal(sync.status, 400, JSON.stringify(sync.body));
     assert.match(JSON.stringify(sync.body), /destinations\.0: role .*never-granted cannot be assumed/);
+
+    const subscription = await h.api('POST', '/subscriptions', { name: 'refused-sub', source: { registry: src.host, repository: 'team/api' }, destination: { registry: dst.host, repository: 'ungranted/api' }, latest: 1 });
+    assert.equal(subscription.status, 400, JSON.stringify(subscription.body));
+    assert.match(JSON.stringify(subscription.body), /destination: role .*never-granted cannot be assumed/);
+    assert.match(plane.calls.filter((c) => c.action === 'AssumeRole').at(-1)?.sessionName ?? '', /subscription-refused-sub/);
   });
 
   test('a grant withdrawn after the request fails the task with GRANT_MISSING, and nothing is pushed', async () => {
