@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError } from './errors.ts';
-import { RegistryOptions } from './oci/registry-options.ts';
+import { CloudRegistryOptions } from './cloud/cloud-registry-options.ts';
 import { WebhookSource } from './webhooks/webhook-source.ts';
 
 const LogLevel = z.enum(['debug', 'info', 'warn', 'error']);
@@ -14,6 +14,9 @@ const LogLevel = z.enum(['debug', 'info', 'warn', 'error']);
 export const Environment = z.object({
   DOCKER_CONFIG: z.string().optional(),
   HOME: z.string().optional(),
+  /** The containers auth.json (podman, skopeo, buildah): this file, else under XDG_RUNTIME_DIR. */
+  REGISTRY_AUTH_FILE: z.string().optional(),
+  XDG_RUNTIME_DIR: z.string().optional(),
   /** image-syncer's defaults for destinations left empty. */
   DEFAULT_REGISTRY: z.string().optional(),
   DEFAULT_NAMESPACE: z.string().optional(),
@@ -25,6 +28,8 @@ export type Environment = z.infer<typeof Environment>;
 export interface ProcessConfig {
   env: Readonly<Record<string, string | undefined>>;
   dockerConfigPath: string;
+  /** `REGISTRY_AUTH_FILE`, else `$XDG_RUNTIME_DIR/containers/auth.json`, else none. */
+  containersAuthPath: string | undefined;
   defaultRegistry: string | undefined;
   defaultNamespace: string | undefined;
   logLevel: z.infer<typeof LogLevel> | undefined;
@@ -41,6 +46,7 @@ export function readProcessConfig(env: Readonly<Record<string, string | undefine
   return {
     env,
     dockerConfigPath: join(known.DOCKER_CONFIG ?? join(home, '.docker'), 'config.json'),
+    containersAuthPath: known.REGISTRY_AUTH_FILE ?? (known.XDG_RUNTIME_DIR ? join(known.XDG_RUNTIME_DIR, 'containers', 'auth.json') : undefined),
     defaultRegistry: known.DEFAULT_REGISTRY,
     defaultNamespace: known.DEFAULT_NAMESPACE,
     logLevel: known.CROSSDOCK_LOG_LEVEL,
@@ -70,7 +76,7 @@ export const ServiceSecrets = z.strictObject({
   /** Webhook sources by name. */
   webhookSources: z.record(z.string(), WebhookSource).default({}),
   /** `host` or `host/namespace` → how to reach that registry. */
-  registries: z.record(z.string(), RegistryOptions).default({}),
+  registries: z.record(z.string(), CloudRegistryOptions).default({}),
 });
 export type ServiceSecrets = z.infer<typeof ServiceSecrets>;
 export type SecretName = keyof ServiceSecrets;

@@ -44,6 +44,7 @@ export interface ErrorCodeInfo {
 const code = (category: ErrorCategory, status: ErrorCodeInfo['status'], retryable: boolean, description: string): ErrorCodeInfo => ({ category, status, retryable, description });
 
 export const ERROR_CODES = {
+  CLOUD_API_FAILED: code('registry', 502, true, 'a cloud provider\'s API (STS, ECR) failed for another reason than a missing grant: throttling, an outage, a bad setting'),
   CONFIG_INVALID: code('input', 400, false, 'a configuration file, auth file or registry option is not valid'),
   CONFIG_UNREADABLE: code('input', 400, false, 'a configuration file cannot be read'),
   CURSOR_INVALID: code('input', 400, false, 'a page cursor that this API did not give out'),
@@ -53,6 +54,7 @@ export const ERROR_CODES = {
   EGRESS_REFUSED: code('policy', 502, false, 'a connection to an address the egress policy refuses (metadata, link-local, undeclared internal)'),
   ENVIRONMENT_INVALID: code('config', 500, false, 'the service\'s environment variables are missing or not valid'),
   FLAG_INVALID: code('input', 400, false, 'a command-line flag or argument is not valid'),
+  GRANT_MISSING: code('policy', 502, false, 'a destination in another account does not grant crossdock what replication needs (its role cannot be assumed, or may not push); the destination owner must grant it'),
   INTERNAL: code('internal', 500, false, 'an unexpected failure; the service log has the details'),
   INTERRUPTED: code('transient', 503, true, 'the worker stopped during a task\'s copy (recorded on the task); it runs again'),
   JSON_INVALID: code('input', 400, false, 'a request body that is not valid JSON'),

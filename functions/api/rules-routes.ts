@@ -1,6 +1,7 @@
 /** `/rules`: create, list, get, replace, delete, enable/disable, and run over existing images. */
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import { grantProblems, ruleDestinations } from '../../shared/cloud/grant-check.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { undeclaredProblems } from '../../shared/oci/egress-policy.ts';
 import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
@@ -22,7 +23,7 @@ function ruleRegistries(rule: RuleInput) {
 
 async function validRuleInput(c: import('hono').Context, pool: RegistryPool): Promise<RuleInput> {
   const input = await readJson(c, RuleInput);
-  const problems = [...ruleProblems(input), ...undeclaredProblems(pool.egress?.declared, ruleRegistries(input))];
+  const problems = [...ruleProblems(input), ...undeclaredProblems(pool.egress?.declared, ruleRegistries(input)), ...(await grantProblems(pool, ruleDestinations(input), `rule-${input.name}`))];
   if (problems.length > 0) throw new InvalidInputError('RULE_INVALID', problems);
   return input;
 }

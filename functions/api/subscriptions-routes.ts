@@ -1,6 +1,7 @@
 /** `/subscriptions`: create, list, get, replace, delete, and run now. */
 import { randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
+import { grantProblems } from '../../shared/cloud/grant-check.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { undeclaredProblems } from '../../shared/oci/egress-policy.ts';
 import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
@@ -24,7 +25,7 @@ export function subscriptionsRoutes(deps: SubscriptionRoutesDeps) {
   const now = () => (deps.now ?? (() => new Date()))();
   const valid = async (c: import('hono').Context) => {
     const input = await readJson(c, SubscriptionInput);
-    const problems = [...subscriptionProblems(input), ...undeclaredProblems(deps.pool.egress?.declared, subscriptionRegistries(input))];
+    const problems = [...subscriptionProblems(input), ...undeclaredProblems(deps.pool.egress?.declared, subscriptionRegistries(input)), ...(await grantProblems(deps.pool, [['destination', input.destination.registry, input.destination.repository]], `subscription-${input.name}`))];
     if (problems.length > 0) throw new InvalidInputError('SUBSCRIPTION_INVALID', problems);
     return input;
   };

@@ -22,7 +22,7 @@ export function rebuildWithRegistries<S extends RegistrySecrets, R>(
   let parts: RegistryParts | undefined;
   return rebuildOnChange(secrets, (current) => {
     void parts?.engine.close();
-    parts = createRegistryParts(current, logger);
+    parts = createRegistryParts(current, logger, true);
     return build(parts, current);
   });
 }

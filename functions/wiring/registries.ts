@@ -1,4 +1,5 @@
 /** The registry half of the wiring: the pool of registry clients (undici) and the copy engine. */
+import { createCloudCredentials } from '../../shared/cloud/cloud-credentials.ts';
 import type { ServiceSecrets } from '../../shared/config.ts';
 import type { Link } from '../../shared/links/link.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -19,12 +20,17 @@ export interface RegistryParts {
  * Only declared registries are contacted (issue 8): the keys of `registries` and the registries
  * of the configured webhook sources.
  */
-export function createRegistryParts(secrets: Pick<ServiceSecrets, 'registries' | 'webhookSources'>, logger: Logger): RegistryParts {
+/**
+ * `onLambda`: cloud registries may take credentials from the AWS SDK's default chain (the
+ * function's role); on one machine each must name its own (issue 14).
+ */
+export function createRegistryParts(secrets: Pick<ServiceSecrets, 'registries' | 'webhookSources'>, logger: Logger, onLambda = false): RegistryParts {
   const sourceRegistries = Object.values(secrets.webhookSources).flatMap((s) => (s.registry ? [s.registry] : []));
   const declared = declareRegistries(secrets.registries, sourceRegistries);
   logger.info('registries declared', { registries: declared.list() });
   const directory = new RegistryDirectory(secrets.registries);
-  const pool = new RegistryPool({ directory, logger, egress: { declared } });
+  const credentials = createCloudCredentials(secrets.registries, { logger, defaultChain: onLambda, declared });
+  const pool = new RegistryPool({ directory, logger, egress: { declared }, credentials });
   const routed = new Map<string, CopyEngine>();
   const engine = new EngineWithRoutes({ pool, logger }, routed);
   const engineFor = (link: Link): CopyEngine => {
@@ -32,7 +38,7 @@ export function createRegistryParts(secrets: Pick<ServiceSecrets, 'registries' |
     const key = JSON.stringify(route);
     let found = routed.get(key);
     if (!found) {
-      found = new CopyEngine({ pool: new RegistryPool({ directory, logger, egress: { declared }, route }), logger });
+      found = new CopyEngine({ pool: new RegistryPool({ directory, logger, egress: { declared }, route, credentials }), logger });
       routed.set(key, found);
     }
     return found;

@@ -2,10 +2,10 @@
 import { readProcessConfig } from '../../shared/config.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { CopyEngine } from '../../shared/oci/copy.ts';
-import { loadDockerConfig } from '../../shared/oci/docker-config.ts';
 import { parsePlatforms } from '../../shared/oci/platform-filter.ts';
 import { parseReference } from '../../shared/oci/reference.ts';
 import { RegistryDirectory } from '../../shared/oci/registry-directory.ts';
+import { loadLocalCredentials } from './credentials.ts';
 import { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { loadAuthFile } from '../../shared/sync/config.ts';
 import { createCopyProgress, imageSize } from './copy-progress.ts';
@@ -55,12 +55,12 @@ export async function copyCommand(flags: ParsedFlags<typeof COPY_FLAGS>, positio
   const env = readProcessConfig();
   const directory = new RegistryDirectory(flags.auth ? await loadAuthFile(flags.auth, env.env) : {});
   if (flags.insecure) for (const ref of [source, destination]) directory.set(ref.registry, { ...directory.resolve(ref.registry), insecure: true });
-  directory.fill(await loadDockerConfig(flags['docker-config'] ?? env.dockerConfigPath));
+  const credentials = await loadLocalCredentials(directory, { dockerConfig: flags['docker-config'] ?? env.dockerConfigPath, containersAuth: env.containersAuthPath });
 
   const live = process.stderr.isTTY === true && !flags.json;
   let progress: ReturnType<typeof createCopyProgress> | undefined;
   const log = createCliLog({ ...(flags.log ? { file: flags.log } : {}), ...(env.logLevel ? { level: env.logLevel } : {}), progress: () => progress });
-  const pool = new RegistryPool({ directory, logger: log.logger });
+  const pool = new RegistryPool({ directory, logger: log.logger, credentials });
   const engine = new CopyEngine({ pool, logger: log.logger });
   try {
     // On a terminal the total is worth one more manifest read; in a log it is not.

@@ -2,8 +2,8 @@
 import { readProcessConfig } from '../../shared/config.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { CopyEngine } from '../../shared/oci/copy.ts';
-import { loadDockerConfig } from '../../shared/oci/docker-config.ts';
 import { RegistryDirectory } from '../../shared/oci/registry-directory.ts';
+import { loadLocalCredentials } from './credentials.ts';
 import { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { loadSyncConfig } from '../../shared/sync/config.ts';
 import { planSync } from '../../shared/sync/plan.ts';
@@ -83,8 +83,8 @@ export async function syncCommand(flags: ParsedFlags<typeof SYNC_FLAGS>): Promis
   let progress: Progress | undefined;
   const log = createCliLog({ ...(flags.log ? { file: flags.log } : {}), ...(env.logLevel ? { level: env.logLevel } : {}), progress: () => progress });
   const directory = new RegistryDirectory(config.auth);
-  directory.fill(await loadDockerConfig(flags['docker-config'] ?? env.dockerConfigPath));
-  const pool = new RegistryPool({ directory, logger: log.logger });
+  const credentials = await loadLocalCredentials(directory, { dockerConfig: flags['docker-config'] ?? env.dockerConfigPath, containersAuth: env.containersAuthPath });
+  const pool = new RegistryPool({ directory, logger: log.logger, credentials });
   const engine = new CopyEngine({ pool, blobConcurrency, logger: log.logger });
   progress = createProgress(process.stderr, process.stderr.isTTY === true && !flags.json);
   const interrupt = new AbortController();

@@ -9,7 +9,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { LinkInput } from '../../shared/links/link.ts';
-import { RegistryOptions } from '../../shared/oci/registry-options.ts';
+import { CloudRegistryOptions } from '../../shared/cloud/cloud-registry-options.ts';
 import { WebhookAuth } from '../../shared/webhooks/authenticity.ts';
 import { WebhookSource } from '../../shared/webhooks/webhook-source.ts';
 
@@ -33,7 +33,7 @@ function withSecretFields<T extends z.ZodObject>(schema: T) {
   return schema.extend(Object.fromEntries(secretFields.map((field) => [field, schema.shape[field]!.isOptional() ? Secret.optional() : Secret])));
 }
 
-const RegistryEntry = withSecretFields(RegistryOptions);
+const RegistryEntry = withSecretFields(CloudRegistryOptions);
 const WebhookSourceEntry = WebhookSource.extend({
   auth: z.discriminatedUnion('kind', WebhookAuth.options.map((option) => withSecretFields(option)) as unknown as [z.ZodObject, ...z.ZodObject[]]),
 });

@@ -4,6 +4,7 @@
  * work, so asking again later replicates again.
  */
 import { z } from 'zod';
+import { grantProblems } from '../cloud/grant-check.ts';
 import { InvalidInputError } from '../errors.ts';
 import { undeclaredProblems } from '../oci/egress-policy.ts';
 import { parsePlatforms } from '../oci/platform-filter.ts';
@@ -28,7 +29,7 @@ export interface ManualIntakeDeps extends EnqueueDeps {
 }
 
 /** The tasks a request asks for, or InvalidInputError naming every problem. */
-export function tasksForRequest(request: SyncRequest, pool: RegistryPool, at: Date): NewTask[] {
+export async function tasksForRequest(request: SyncRequest, pool: RegistryPool, at: Date): Promise<NewTask[]> {
   const problems: string[] = [];
   const reference = (text: string, field: string): Reference | undefined => {
     try {
@@ -55,6 +56,8 @@ export function tasksForRequest(request: SyncRequest, pool: RegistryPool, at: Da
     ...(source ? [['source', source.registry] as const] : []),
     ...destinations.flatMap((d, i) => (d ? [[`destinations.${i}`, d.registry] as const] : [])),
   ]));
+  // A destination in another account: its grant is checked now (the role assumed, the push allowed).
+  problems.push(...(await grantProblems(pool, destinations.flatMap((d, i) => (d ? [[`destinations.${i}`, d.registry, d.repository] as const] : [])), 'sync')));
   if (problems.length > 0 || !source) throw new InvalidInputError('REQUEST_INVALID', problems);
   return destinations.map((d) => ({
     kind: 'manual' as const,
@@ -68,5 +71,5 @@ export function tasksForRequest(request: SyncRequest, pool: RegistryPool, at: Da
 
 export async function acceptRequest(deps: ManualIntakeDeps, request: SyncRequest): Promise<EnqueuedTask[]> {
   const at = (deps.now ?? (() => new Date()))();
-  return enqueueTasks(deps, tasksForRequest(request, deps.pool, at));
+  return enqueueTasks(deps, await tasksForRequest(request, deps.pool, at));
 }

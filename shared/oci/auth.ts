@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { CrossdockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { challengeScopes, parseChallenges, type Challenge } from './challenge.ts';
+import type { CredentialProvider } from './credential-provider.ts';
 import { EgressRefusedError, egressRefusal, schemeProblem } from './egress-policy.ts';
 import type { RegistryOptions } from './registry-options.ts';
 import { RegistryError, RegistryUnreachableError, isTlsVerificationError } from './registry-error.ts';
@@ -36,10 +37,14 @@ interface CachedToken {
   expiresAt: number;
 }
 
+type Credentials = Pick<RegistryOptions, 'username' | 'password' | 'identityToken'>;
+
 type Scheme = { kind: 'none' } | { kind: 'basic' } | { kind: 'bearer'; realm: string; service: string | undefined };
 
 export interface AuthenticatorOptions {
-  credentials: Pick<RegistryOptions, 'username' | 'password' | 'identityToken'>;
+  credentials: Credentials;
+  /** Short-lived credentials (a cloud registry's token): asked for on each use, in place of `credentials`. */
+  provider?: CredentialProvider;
   userAgent: string;
   logger: Logger;
   now?: () => number;
@@ -65,7 +70,7 @@ export class Authenticator {
       case 'none':
         return undefined;
       case 'basic':
-        return this.#basic();
+        return basicOf(await this.#credentials(signal));
       case 'bearer':
         return `Bearer ${await this.#token(scheme, scopes, signal)}`;
     }
@@ -80,7 +85,14 @@ export class Authenticator {
     if (!challenge) return false;
     const scheme = schemeOf(challenge);
     this.#scheme = Promise.resolve(scheme);
-    if (scheme.kind === 'basic') return this.#basic() !== undefined;
+    if (scheme.kind === 'basic') {
+      // A provider's credentials may have been revoked or rotated early: ask it again.
+      if (this.#options.provider) {
+        this.#options.provider.invalidate?.();
+        return true;
+      }
+      return basicOf(this.#options.credentials) !== undefined;
+    }
     if (scheme.kind === 'bearer') {
       for (const scope of challengeScopes(challenge)) if (!scopes.includes(scope)) this.#extraScopes.add(scope);
       this.#tokens.delete(this.#key(scopes));
@@ -124,10 +136,9 @@ export class Authenticator {
     return { kind: 'none' };
   }
 
-  #basic(): string | undefined {
-    const { username, password } = this.#options.credentials;
-    if (username === undefined) return undefined;
-    return 'Basic ' + Buffer.from(`${username}:${password ?? ''}`).toString('base64');
+  #credentials(signal?: AbortSignal): Promise<Credentials> {
+    const provider = this.#options.provider;
+    return provider ? provider.credentials(signal ? { signal } : {}) : Promise.resolve(this.#options.credentials);
   }
 
   #key(scopes: string[]): string {
@@ -156,7 +167,19 @@ export class Authenticator {
   }
 
   async #fetchToken(scheme: Extract<Scheme, { kind: 'bearer' }>, scopes: string[], signal?: AbortSignal): Promise<{ token: string; lifetimeMs: number }> {
-    const { username, password, identityToken } = this.#options.credentials;
+    try {
+      return await this.#fetchTokenWith(await this.#credentials(signal), scheme, scopes, signal);
+    } catch (error) {
+      // Refused with a provider's credentials: they may have been revoked before their expiry.
+      // Ask the provider once more (it may then say why, e.g. a withdrawn grant) and retry.
+      if (!(error instanceof AuthError) || !this.#options.provider) throw error;
+      this.#options.provider.invalidate?.();
+      return this.#fetchTokenWith(await this.#credentials(signal), scheme, scopes, signal);
+    }
+  }
+
+  async #fetchTokenWith(credentials: Credentials, scheme: Extract<Scheme, { kind: 'bearer' }>, scopes: string[], signal?: AbortSignal): Promise<{ token: string; lifetimeMs: number }> {
+    const { username, password, identityToken } = credentials;
     const url = new URL(scheme.realm);
     // The realm comes from the registry's answer: confine it like a redirect (issue 8).
     const problem = schemeProblem(url, { origin: await this.#transport.origin(), insecure: this.#transport.insecure });
@@ -203,6 +226,11 @@ export class Authenticator {
     this.#options.logger.debug('token issued', { registry: this.#transport.registry, scopes, expires_in: lifetimeS });
     return { token, lifetimeMs: lifetimeS * 1000 };
   }
+}
+
+function basicOf({ username, password }: Credentials): string | undefined {
+  if (username === undefined) return undefined;
+  return 'Basic ' + Buffer.from(`${username}:${password ?? ''}`).toString('base64');
 }
 
 function pickChallenge(challenges: Challenge[]): Challenge | undefined {

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { CrossdockError } from '../errors.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { Authenticator } from './auth.ts';
+import type { CredentialProvider } from './credential-provider.ts';
 import { createGuardedConnector, type EgressPolicy } from './egress-connector.ts';
 import { EgressRefusedError, egressRefusal, schemeProblem } from './egress-policy.ts';
 import type { RegistryOptions } from './registry-options.ts';
@@ -80,6 +81,8 @@ export interface ClientContext {
   egress?: EgressPolicy;
   /** How this registry is reached other than directly (a sync link's proxy or private address). */
   route?: Route;
+  /** Short-lived credentials and repository creation for this registry (a cloud registry). */
+  provider?: CredentialProvider;
 }
 
 const OciErrorBody = z.looseObject({ errors: z.array(z.looseObject({ code: z.string().optional(), message: z.string().optional() })).optional() });
@@ -100,6 +103,9 @@ export class RegistryClient {
   #foreign: Dispatcher | undefined;
   /** What this registry was found to support, learnt once and kept with its client. */
   readonly supports: { referrersApi?: boolean } = {};
+  readonly #provider: CredentialProvider | undefined;
+  /** Repositories the provider made sure of (ensureRepository), once each. */
+  readonly #ensured = new Map<string, Promise<void>>();
 
   constructor(registry: string, options: RegistryOptions, context: Omit<ClientContext, 'directory'> = {}) {
     this.registry = registry;
@@ -108,7 +114,14 @@ export class RegistryClient {
     this.#egress = context.egress;
     this.#transport = createTransport(registry, options, this.#userAgent, context.egress, context.route);
     this.#logger = (context.logger ?? silentLogger).child({ registry });
-    this.#auth = new Authenticator(this.#transport, { credentials: options, userAgent: this.#userAgent, logger: this.#logger, ...(context.now ? { now: context.now } : {}) });
+    this.#provider = context.provider;
+    this.#auth = new Authenticator(this.#transport, {
+      credentials: options,
+      userAgent: this.#userAgent,
+      logger: this.#logger,
+      ...(context.provider ? { provider: context.provider } : {}),
+      ...(context.now ? { now: context.now } : {}),
+    });
     this.#policy = context.retryPolicy ?? DEFAULT_RETRY_POLICY;
     this.#hostBackoff = context.hostBackoff ?? new HostBackoff(context.now);
     this.#sleep = context.sleep ?? realSleep;
@@ -149,8 +162,30 @@ export class RegistryClient {
 
   /** Sends a request, retrying it under its `retry` option; the caller consumes or dumps the body. */
   async send(req: RegistryRequest): Promise<RegistryResponse> {
+    await this.#ensureRepositories(req);
     const replayable = !(req.body instanceof Readable);
     return this.retrying(req.what, { ...req, ...(replayable ? {} : { retry: 'never' as const }) }, () => this.#attempt(req, replayable));
+  }
+
+  /** Before the first request that may push to a repository, the provider may create it. */
+  async #ensureRepositories(req: RegistryRequest): Promise<void> {
+    const provider = this.#provider;
+    if (!provider?.ensureRepository) return;
+    const call: CallOptions = { ...(req.deadline ? { deadline: req.deadline } : {}), ...(req.signal ? { signal: req.signal } : {}) };
+    for (const scope of req.scopes) {
+      const match = /^repository:(.+):([a-z*,]+)$/.exec(scope);
+      if (!match || !match[2]!.split(',').some((a) => a === 'push' || a === '*')) continue;
+      const repository = match[1]!;
+      let ensured = this.#ensured.get(repository);
+      if (!ensured) {
+        ensured = provider.ensureRepository(repository, call).catch((error: unknown) => {
+          this.#ensured.delete(repository);
+          throw error;
+        });
+        this.#ensured.set(repository, ensured);
+      }
+      await ensured;
+    }
   }
 
   async #attempt(req: RegistryRequest, replayable: boolean): Promise<RegistryResponse> {

@@ -1,11 +1,12 @@
 /**
- * Credentials from a Docker `config.json` (`auths`): `auth` is base64 `user:password`,
- * `identitytoken` an OAuth2 refresh token. Credential helpers (`credsStore`, `credHelpers`)
- * run external programs and are not consulted.
+ * Credentials from a Docker `config.json` or a containers `auth.json` (same format): `auths`,
+ * where `auth` is base64 `user:password` and `identitytoken` an OAuth2 refresh token, and the
+ * credential helpers they name (`credsStore`, `credHelpers`), run by credential-helper.ts.
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.ts';
+import type { HelperConfig } from './credential-helper.ts';
 import type { RegistryOptions } from './registry-options.ts';
 
 const DockerConfigFile = z.looseObject({
@@ -15,14 +16,27 @@ const DockerConfigFile = z.looseObject({
     password: z.string().optional(),
     identitytoken: z.string().optional(),
   })).optional(),
+  credsStore: z.string().regex(/^[\w.-]*$/, 'a helper name (docker-credential-<name>)').optional(),
+  credHelpers: z.record(z.string(), z.string().regex(/^[\w.-]+$/, 'a helper name (docker-credential-<name>)')).optional(),
 });
 
+export interface CredentialFile {
+  /** Static credentials by `host` (or `host/namespace` in auth.json). */
+  entries: Record<string, RegistryOptions>;
+  helpers: HelperConfig;
+}
+
 export async function loadDockerConfig(path: string): Promise<Record<string, RegistryOptions>> {
+  return (await loadCredentialFile(path)).entries;
+}
+
+/** One credential file; a missing file holds nothing. */
+export async function loadCredentialFile(path: string): Promise<CredentialFile> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: {}, helpers: { where: path, credHelpers: {} } };
     throw new InvalidInputError('CONFIG_INVALID', `cannot read Docker config ${path}: ${(error as Error).message}`, { cause: error });
   }
   let json: unknown;
@@ -33,7 +47,10 @@ export async function loadDockerConfig(path: string): Promise<Record<string, Reg
   }
   const parsed = DockerConfigFile.safeParse(json);
   if (!parsed.success) throw new InvalidInputError('CONFIG_INVALID', `Docker config ${path}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parseAuths(parsed.data.auths ?? {}, path);
+  return {
+    entries: parseAuths(parsed.data.auths ?? {}, path),
+    helpers: { where: path, credHelpers: parsed.data.credHelpers ?? {}, ...(parsed.data.credsStore ? { credsStore: parsed.data.credsStore } : {}) },
+  };
 }
 
 function parseAuths(auths: NonNullable<z.infer<typeof DockerConfigFile>['auths']>, path: string): Record<string, RegistryOptions> {

@@ -4,6 +4,7 @@
  */
 import type { Logger } from '../log.ts';
 import { RegistryClient } from './client.ts';
+import type { CredentialProvider, CredentialProviders } from './credential-provider.ts';
 import type { EgressPolicy } from './egress-connector.ts';
 import { assertRegistryAllowed, EgressRefusedError } from './egress-policy.ts';
 import { RegistryDirectory } from './registry-directory.ts';
@@ -21,6 +22,8 @@ export interface RegistryPoolOptions {
   egress?: EgressPolicy;
   /** Every client of this pool reaches its registry this way (a sync link's route). */
   route?: Route;
+  /** Short-lived credentials for the registries that need them (cloud registries). */
+  credentials?: CredentialProviders;
 }
 
 export class RegistryPool {
@@ -51,15 +54,21 @@ export class RegistryPool {
     const key = `${registry}\u0000${JSON.stringify(options)}`;
     let client = this.#clients.get(key);
     if (!client) {
-      client = new RegistryClient(registry, options, { ...this.#options, hostBackoff: this.#hostBackoff });
+      const provider = this.#options.credentials?.(registry, options);
+      client = new RegistryClient(registry, options, { ...this.#options, hostBackoff: this.#hostBackoff, ...(provider ? { provider } : {}) });
       this.#clients.set(key, client);
     }
     return client;
   }
 
+  /** The credential provider answering for a repository, if any (a grant check asks it). */
+  provider(registry: string, repository?: string): CredentialProvider | undefined {
+    return this.#options.credentials?.(registry, this.directory.resolve(registry, repository));
+  }
+
   async close(): Promise<void> {
     const clients = [...this.#clients.values()];
     this.#clients.clear();
-    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all([...clients.map((c) => c.close()), this.#options.credentials?.close?.()]);
   }
 }

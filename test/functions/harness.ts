@@ -8,6 +8,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import { CopyEngine } from '../../shared/oci/copy.ts';
+import type { CredentialProviders } from '../../shared/oci/credential-provider.ts';
 import type { EgressPolicy } from '../../shared/oci/egress-connector.ts';
 import { declareRegistries } from '../../shared/oci/egress-policy.ts';
 import type { RegistryOptions } from '../../shared/oci/registry-options.ts';
@@ -46,6 +47,8 @@ export interface HarnessOptions {
   retryPolicy?: RetryPolicy;
   /** Port for the webhook server, when a registry must know it before the harness starts. */
   webhookPort?: number;
+  /** Short-lived credentials for cloud registries (shared/cloud), as the wiring builds them. */
+  credentials?: CredentialProviders;
   /** Retries hidden for a backoff (ChangeMessageVisibility); without it they return after the visibility timeout. */
   redelivery?: RedeliveryPolicy;
 }
@@ -90,6 +93,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger,
     egress: { declared, ...options.egress },
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
   });
   const engine = new CopyEngine({ pool, logger });
   const links = new DynamoDbLinkStore(aws.clients.dynamodb, aws.tables.rules);

@@ -38,6 +38,13 @@ export type TokenIssuerOptions = {
   expiresIn?: number;
   service?: string;
   issuer?: string;
+  /**
+   * Stand-in for a cloud registry's own authorization (test/support/aws-control-plane.ts):
+   * whether Basic credentials are accepted, in place of `users`, and which actions they get on
+   * a resource (intersected with what was asked).
+   */
+  authenticate?: (username: string, password: string) => boolean;
+  restrict?: (username: string, password: string, scope: ResourceAccess) => string[];
 };
 
 export type TokenIssuer = {
@@ -129,10 +136,14 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
     return `${signingInput}.${base64url(signature)}`;
   };
 
-  const grant = (scope: ResourceAccess, username: string | undefined): ResourceAccess => {
+  const grant = (scope: ResourceAccess, credentials: Credentials | undefined): ResourceAccess => {
     const wanted = scope.actions.filter((a) => KNOWN_ACTIONS.has(a));
-    const actions =
-      username !== undefined ? wanted : anonymous === 'pull' ? wanted.filter((a) => a === 'pull') : [];
+    let actions =
+      credentials !== undefined ? wanted : anonymous === 'pull' ? wanted.filter((a) => a === 'pull') : [];
+    if (credentials !== undefined && options.restrict) {
+      const allowed = options.restrict(credentials.username, credentials.password, scope);
+      actions = actions.filter((a) => allowed.includes(a));
+    }
     return { type: scope.type, name: scope.name, actions };
   };
 
@@ -157,7 +168,10 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
     }
     if (credentials !== undefined) {
       const expected = users[credentials.username];
-      if (expected === undefined || !sameSecret(expected, credentials.password)) {
+      const accepted = options.authenticate
+        ? options.authenticate(credentials.username, credentials.password)
+        : expected !== undefined && sameSecret(expected, credentials.password);
+      if (!accepted) {
         answer(401, { errors: [{ code: 'UNAUTHORIZED', message: 'wrong username or password' }] }, credentials.username);
         return;
       }
@@ -172,7 +186,7 @@ export async function startTokenIssuer(options: TokenIssuerOptions = {}): Promis
       return;
     }
     const username = credentials?.username;
-    const granted = parsed.flatMap((s) => (s ? [grant(s, username)] : []));
+    const granted = parsed.flatMap((s) => (s ? [grant(s, credentials)] : []));
     const token = mintToken(granted, username ?? '');
     issuer.issued += 1;
     answer(

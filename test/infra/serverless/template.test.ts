@@ -293,6 +293,24 @@ describe('serverless package (offline)', () => {
     for (const name of LAMBDA_FUNCTIONS) assert.deepEqual(grants(template, `${logicalName(name)}Role`), expected[name].sort(), `${name} role`);
   });
 
+  it('lets the worker pull, push and create repositories in its own ECR, and assume only the listed roles in other accounts (issue 14)', () => {
+    const repositories = 'arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*';
+    const policy = (id: string) => z.looseObject({ Roles: z.array(z.strictObject({ Ref: z.string() })), PolicyDocument: z.looseObject({ Statement: z.array(z.unknown()) }) }).parse(resource(template, id, 'AWS::IAM::ManagedPolicy'));
+    const assumeListed = { 'Fn::If': ['HasCrossAccountRoles', { Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: { Ref: 'CrossAccountRoleArns' } }, { Ref: 'AWS::NoValue' }] };
+    const worker = policy('WorkerEcrPolicy');
+    assert.deepEqual(worker.Roles, [{ Ref: 'WorkerRole' }]);
+    const [token, repository, assume] = worker.PolicyDocument.Statement as [z.infer<typeof Statement>, z.infer<typeof Statement>, unknown];
+    assert.deepEqual(token, { Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: '*' });
+    assert.deepEqual([repository.Action].flat().sort(), ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:CompleteLayerUpload', 'ecr:CreateRepository', 'ecr:GetDownloadUrlForLayer', 'ecr:InitiateLayerUpload', 'ecr:ListImages', 'ecr:PutImage', 'ecr:TagResource', 'ecr:UploadLayerPart']);
+    assert.equal(describeArn(repository.Resource), repositories);
+    assert.deepEqual(assume, assumeListed);
+    const reader = policy('ReaderEcrPolicy');
+    assert.deepEqual(reader.Roles, [{ Ref: 'ApiRole' }, { Ref: 'SubscriptionsRole' }]);
+    assert.equal(reader.PolicyDocument.Statement.length, 3);
+    assert.deepEqual(reader.PolicyDocument.Statement[2], assumeListed);
+    assert.deepEqual(z.object({ Type: z.string(), Default: z.string() }).parse((template as { Parameters?: Record<string, unknown> }).Parameters?.CrossAccountRoleArns), { Type: 'CommaDelimitedList', Default: '' });
+  });
+
   it('never lets the worker send messages, delete items or scan', () => {
     const actions = grants(template, 'WorkerRole').map((grant) => grant.split(' ')[0] ?? grant);
     for (const forbidden of ['sqs:SendMessage', 'dynamodb:DeleteItem', 'dynamodb:Scan']) assert.ok(!actions.includes(forbidden), forbidden);
