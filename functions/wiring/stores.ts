@@ -17,6 +17,7 @@ export type AwsSettings = Pick<ServiceConfig, 'region' | 'dynamodbEndpoint' | 's
 
 export interface Stores {
   logger: Logger;
+  dynamodb: DynamoDBClient;
   rulesStore: DynamoDbRuleStore;
   subscriptions: DynamoDbSubscriptionStore;
   store: DynamoDbTaskStore;
@@ -36,6 +37,7 @@ export function createStores(config: AwsSettings, logger: Logger): Stores {
   const sqs = new SQSClient({ region: config.region, ...localCredentials(config.sqsEndpoint) });
   return {
     logger,
+    dynamodb,
     rulesStore: new DynamoDbRuleStore(dynamodb, config.rulesTable),
     subscriptions: new DynamoDbSubscriptionStore(dynamodb, config.rulesTable),
     store: new DynamoDbTaskStore({ client: dynamodb, tableName: config.tasksTable, retentionDays: config.retentionDays }),

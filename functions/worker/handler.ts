@@ -6,13 +6,19 @@
 import { createWorker } from '../../shared/tasks/worker.ts';
 import { loadLambdaConfig } from '../config/lambda-config.ts';
 import { rebuildWithRegistries } from '../config/rebuild-with-registries.ts';
+import { createNotificationParts } from '../wiring/notifications.ts';
 import { createStores } from '../wiring/stores.ts';
 import { createSqsHandler, type LambdaContext } from './sqs-handler.ts';
 
-const config = loadLambdaConfig(process.env, ['registries', 'webhookSources']);
+const config = loadLambdaConfig(process.env, ['registries', 'webhookSources', 'notifications']);
 const stores = createStores(config.settings, config.logger);
-const current = rebuildWithRegistries(config.secrets, config.logger, (parts) =>
-  createSqsHandler(createWorker({ store: stores.store, engine: parts.engine, logger: config.logger, queue: stores.queue, maxReceiveCount: config.settings.maxReceiveCount })));
+const current = rebuildWithRegistries(config.secrets, config.logger, (parts, secrets) => {
+  const notifications = createNotificationParts(secrets, { ...stores, ...config.settings });
+  return createSqsHandler(createWorker({
+    store: stores.store, engine: parts.engine, logger: config.logger, queue: stores.queue, maxReceiveCount: config.settings.maxReceiveCount,
+    ...(notifications ? { onTaskFinished: notifications.notifier.taskFinished } : {}),
+  }));
+});
 
 export async function handler(event: unknown, context: LambdaContext) {
   return (await current())(event, context);

@@ -8,7 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError } from '../../shared/errors.ts';
+import { NotificationTarget } from '../../shared/notifications/target.ts';
 import { RegistryOptions } from '../../shared/oci/registry-options.ts';
+import { NotificationPolicy } from '../../shared/rules/rule-notifications.ts';
 import { WebhookAuth } from '../../shared/webhooks/authenticity.ts';
 import { WebhookSource } from '../../shared/webhooks/webhook-source.ts';
 
@@ -36,6 +38,8 @@ const RegistryEntry = withSecretFields(RegistryOptions);
 const WebhookSourceEntry = WebhookSource.extend({
   auth: z.discriminatedUnion('kind', WebhookAuth.options.map((option) => withSecretFields(option)) as unknown as [z.ZodObject, ...z.ZodObject[]]),
 });
+
+const NotificationTargetEntry = z.discriminatedUnion('kind', NotificationTarget.options.map((option) => withSecretFields(option)) as unknown as [z.ZodObject, ...z.ZodObject[]]);
 
 export const LocalConfig = z.strictObject({
   listen: z.strictObject({
@@ -78,6 +82,11 @@ export const LocalConfig = z.strictObject({
     sqsEndpoint: z.string().url().optional(),
   }).optional(),
   retentionDays: z.number().int().min(1).max(3650).default(30),
+  /** Notification targets (`secret` may be `{ env }` or `{ file }`) and the global policies. */
+  notifications: z.strictObject({
+    targets: z.record(z.string(), NotificationTargetEntry).default({}),
+    global: z.array(NotificationPolicy).default([]),
+  }).prefault({}),
   log: z.strictObject({
     level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     /** `pretty` on a terminal, `json` otherwise, unless said. */

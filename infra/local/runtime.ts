@@ -10,6 +10,7 @@ import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { createApiApp } from '../../functions/api/app.ts';
 import { createService, type Service } from '../../functions/service.ts';
+import { createNotificationParts } from '../../functions/wiring/notifications.ts';
 import { createWebhookApp } from '../../functions/webhook/app.ts';
 import { createSqsHandler } from '../../functions/worker/sqs-handler.ts';
 import { ServiceConfig } from '../../shared/config.ts';
@@ -63,7 +64,11 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     if (!config.aws) await requeueUnfinished(service);
 
     const sqs = createAwsClients({ region: serviceConf.region, ...(serviceConf.sqsEndpoint ? { sqsEndpoint: serviceConf.sqsEndpoint } : {}) }).sqs;
-    const worker = createWorker({ store: service.store, engine: service.engine, logger, queue: service.queue, maxReceiveCount: config.worker.maxReceiveCount });
+    const notifications = createNotificationParts(serviceConf, { ...service, tasksTable: serviceConf.tasksTable, retentionDays: serviceConf.retentionDays });
+    const worker = createWorker({
+      store: service.store, engine: service.engine, logger, queue: service.queue, maxReceiveCount: config.worker.maxReceiveCount,
+      ...(notifications ? { onTaskFinished: notifications.notifier.taskFinished } : {}),
+    });
     const poller: Poller = startPoller({
       sqs,
       queueUrl: serviceConf.queueUrl,
@@ -118,6 +123,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
           await closed;
           listening = undefined;
           await service.engine.close();
+          await notifications?.close();
           await stopEmbedded();
           logger.info('crossdock stopped', {});
         })();
@@ -202,8 +208,13 @@ async function serviceConfig(config: LocalConfig, env: Readonly<Record<string, s
       sqsEndpoint: sqs.endpoint,
     };
   }
+  const notificationTargets: Record<string, unknown> = {};
+  for (const [name, target] of Object.entries(config.notifications.targets)) {
+    notificationTargets[name] = await resolveSecretFields(target, env, `notifications.targets.${name}`);
+  }
   return ServiceConfig.parse({
     ...storage,
+    notifications: { targets: notificationTargets, global: config.notifications.global },
     apiKeys,
     webhookSources: sources,
     registries,

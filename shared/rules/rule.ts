@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isLoopbackRegistry } from '../oci/registry-options.ts';
 import { normalizeRegistry, parseRepositoryName } from '../oci/reference.ts';
 import { parsePlatforms } from '../oci/platform-filter.ts';
+import { NotificationPolicy } from './rule-notifications.ts';
 import { compileTagPattern } from './tag-pattern.ts';
 
 export const MAX_DESTINATIONS = 20;
@@ -61,6 +62,8 @@ export const RuleInput = z.strictObject({
   platforms: z.array(z.string()).max(16).default([]),
   /** Copy signatures and attestations along. */
   referrers: z.boolean().default(true),
+  /** Who to tell about this rule's tasks (targets declared in the service configuration). */
+  notifications: z.array(NotificationPolicy).max(10).default([]),
 });
 export type RuleInput = z.infer<typeof RuleInput>;
 

@@ -27,6 +27,12 @@ export interface WorkerDeps {
   redelivery?: RedeliveryPolicy;
   random?: () => number;
   now?: () => Date;
+  /**
+   * Told each finished record (SUCCEEDED, SKIPPED, FAILED) after it is written: notifications,
+   * metrics. Awaited before the batch returns (so Lambda does not freeze it half-done) but never
+   * past the deadline; what it throws is logged and changes nothing about the task.
+   */
+  onTaskFinished?: (task: Task) => Promise<void> | void;
 }
 
 export interface QueueRecord {
@@ -67,7 +73,14 @@ export function createWorker(deps: WorkerDeps) {
     }
   };
 
-  const processRecord = async (record: QueueRecord, invocation: WorkerInvocation): Promise<boolean> => {
+  /** Reads the record as written and hands it to the observer; the promise never rejects. */
+  const observe = (taskId: string, log: Logger, after: Promise<unknown>[]): void => {
+    const observer = deps.onTaskFinished;
+    if (!observer) return;
+    after.push(deps.store.get(taskId).then((task) => (task ? observer(task) : undefined)).catch((error: unknown) => log.error('task observer failed', { error: (error as Error).message })));
+  };
+
+  const processRecord = async (record: QueueRecord, invocation: WorkerInvocation, after: Promise<unknown>[]): Promise<boolean> => {
     const parsed = TaskMessage.safeParse(safeJson(record.body));
     if (!parsed.success) {
       // Retrying cannot fix a malformed message: acknowledge it, loudly.
@@ -90,6 +103,7 @@ export function createWorker(deps: WorkerDeps) {
       const status = result.status === 'skipped' ? 'SKIPPED' : 'SUCCEEDED';
       await deps.store.finish(taskId, { status, result: toTaskResult(result), ...started(task) }, now());
       log.info('task finished', { status, digest: result.digest, size: result.bytes, reason: result.reason });
+      observe(taskId, log, after);
       return true;
     } catch (thrown) {
       if (invocation.signal?.aborted) {
@@ -107,6 +121,7 @@ export function createWorker(deps: WorkerDeps) {
       }
       await deps.store.finish(taskId, { status: 'FAILED', error: failure, ...started(task), ...(error.retryable ? { deadLettered: true } : {}) }, now());
       log.error('task failed', { code: error.code, error: error.message, retryable: error.retryable });
+      observe(taskId, log, after);
       // A retryable failure on its last receive goes on to the dead-letter queue.
       return !error.retryable;
     }
@@ -114,15 +129,17 @@ export function createWorker(deps: WorkerDeps) {
 
   /** Processes a batch; returns the message ids to hand back to the queue. */
   return async function handleBatch(records: QueueRecord[], invocation: WorkerInvocation): Promise<string[]> {
+    const after: Promise<unknown>[] = [];
     const outcomes = await Promise.all(records.map(async (record) => {
       try {
-        return (await processRecord(record, invocation)) ? undefined : record.messageId;
+        return (await processRecord(record, invocation, after)) ? undefined : record.messageId;
       } catch (error) {
         // The store itself failed: the message comes back and the task is tried again.
         deps.logger.error('record not processed', { message_id: record.messageId, error: (error as Error).message });
         return record.messageId;
       }
     }));
+    if (after.length > 0) await untilDeadline(Promise.all(after), invocation.deadline - now().getTime());
     return outcomes.filter((id): id is string => id !== undefined);
   };
 }
@@ -158,6 +175,13 @@ function toTaskResult(result: CopyResult): TaskResult {
     referrers: result.referrers.copied,
     ...(result.reason ? { reason: result.reason } : result.status === 'up-to-date' ? { reason: 'destination already up to date' } : {}),
   };
+}
+
+/** Waits for `work`, or at most `ms`. */
+async function untilDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))))]);
+  clearTimeout(timer);
 }
 
 function safeJson(text: string): unknown {

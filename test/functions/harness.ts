@@ -19,7 +19,7 @@ import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/subscripti
 import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
 import type { RedeliveryPolicy } from '../../shared/tasks/redelivery.ts';
-import { createWorker } from '../../shared/tasks/worker.ts';
+import { createWorker, type WorkerDeps } from '../../shared/tasks/worker.ts';
 import { createApiApp } from '../../functions/api/app.ts';
 import { createWebhookApp, type WebhookSource } from '../../functions/webhook/app.ts';
 import { startLocalAws, type LocalAws } from '../support/aws.ts';
@@ -43,6 +43,8 @@ export interface HarnessOptions {
   webhookPort?: number;
   /** Retries hidden for a backoff (ChangeMessageVisibility); without it they return after the visibility timeout. */
   redelivery?: RedeliveryPolicy;
+  /** The worker's observer of finished records (notifications, metrics). */
+  onTaskFinished?: WorkerDeps['onTaskFinished'];
 }
 
 export interface Harness {
@@ -85,7 +87,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
   });
   const engine = new CopyEngine({ pool, logger });
-  const worker = createWorker({ store, engine, logger, maxReceiveCount, ...(options.redelivery ? { queue, redelivery: options.redelivery } : {}) });
+  const worker = createWorker({ store, engine, logger, maxReceiveCount, ...(options.redelivery ? { queue, redelivery: options.redelivery } : {}), ...(options.onTaskFinished ? { onTaskFinished: options.onTaskFinished } : {}) });
   const subscriptions = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aws.tables.rules);
   const deps = { store, queue, logger, rulesStore, subscriptions, pool };
   const webhook = await listen(createWebhookApp({ ...deps, sources: options.sources ?? {}, rules: createRuleLookup(rulesStore, 0) }).fetch, options.webhookPort);
