@@ -16,6 +16,8 @@ export interface ApiAppDeps extends EnqueueDeps {
   subscriptions: SubscriptionStore;
   pool: RegistryPool;
   apiKeys: readonly string[];
+  /** Declared notification target names, when known (rules naming others are refused). */
+  notificationTargets?: ReadonlySet<string>;
 }
 
 export function createApiApp(deps: ApiAppDeps) {

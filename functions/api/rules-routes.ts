@@ -5,6 +5,7 @@ import { InvalidInputError } from '../../shared/errors.ts';
 import { undeclaredProblems } from '../../shared/oci/egress-policy.ts';
 import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { Rule, RuleInput, ruleProblems } from '../../shared/rules/rule.ts';
+import { unknownTargetProblems } from '../../shared/rules/rule-notifications.ts';
 import { RuleNotFoundError, type RuleStore } from '../../shared/rules/rule-store.ts';
 import { planRuleRun } from '../../shared/rules/run-rule.ts';
 import { enqueueTasks, type EnqueueDeps } from '../../shared/tasks/enqueue.ts';
@@ -13,6 +14,8 @@ import { readJson } from '../http/body.ts';
 export interface RulesRoutesDeps extends EnqueueDeps {
   rulesStore: RuleStore;
   pool: RegistryPool;
+  /** The declared notification target names, where this function knows them: a rule naming another is refused. */
+  notificationTargets?: ReadonlySet<string>;
 }
 
 /** The registries a rule contacts, each with the field that names it. */
@@ -20,9 +23,9 @@ function ruleRegistries(rule: RuleInput) {
   return [['source.registry', rule.source.registry] as const, ...rule.destinations.map((d, i) => [`destinations.${i}.registry`, d.registry] as const)];
 }
 
-async function validRuleInput(c: import('hono').Context, pool: RegistryPool): Promise<RuleInput> {
+async function validRuleInput(c: import('hono').Context, pool: RegistryPool, targets?: ReadonlySet<string>): Promise<RuleInput> {
   const input = await readJson(c, RuleInput);
-  const problems = [...ruleProblems(input), ...undeclaredProblems(pool.egress?.declared, ruleRegistries(input))];
+  const problems = [...ruleProblems(input), ...undeclaredProblems(pool.egress?.declared, ruleRegistries(input)), ...unknownTargetProblems(input.notifications, targets, 'notifications')];
   if (problems.length > 0) throw new InvalidInputError('INVALID_RULE', problems);
   return input;
 }
@@ -42,7 +45,7 @@ export function rulesRoutes(deps: RulesRoutesDeps) {
 
   return new Hono()
     .post('/', async (c) => {
-      const input = await validRuleInput(c, deps.pool);
+      const input = await validRuleInput(c, deps.pool, deps.notificationTargets);
       const at = now();
       const rule = Rule.parse({ ...input, id: randomUUID(), createdAt: at, updatedAt: at });
       await deps.rulesStore.put(rule);
@@ -53,7 +56,7 @@ export function rulesRoutes(deps: RulesRoutesDeps) {
     .get('/:id', async (c) => c.json(await mustGet(c.req.param('id'))))
     .put('/:id', async (c) => {
       const existing = await mustGet(c.req.param('id'));
-      const input = await validRuleInput(c, deps.pool);
+      const input = await validRuleInput(c, deps.pool, deps.notificationTargets);
       const rule = Rule.parse({ ...input, id: existing.id, createdAt: existing.createdAt, updatedAt: now() });
       await deps.rulesStore.put(rule);
       return c.json(rule);

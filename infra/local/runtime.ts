@@ -99,7 +99,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     subscriptions.unref();
 
     const webhook = createWebhookApp({ ...producer, rules: createRuleLookup(service.rulesStore) });
-    const api = createApiApp({ ...producer });
+    const api = createApiApp({ ...producer, notificationTargets: new Set(Object.keys(serviceConf.notifications.targets)) });
     handle = (request: Request) => {
       const path = new URL(request.url).pathname;
       if (path === '/healthz') return Response.json({ status: 'ok' });
