@@ -10,7 +10,9 @@ import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { createApiApp } from '../../functions/api/app.ts';
 import { createService, type Service } from '../../functions/service.ts';
+import { createMetricsApp } from '../../functions/metrics/app.ts';
 import { createNotificationParts } from '../../functions/wiring/notifications.ts';
+import { createReplicationMetrics } from '../../shared/metrics/replication-metrics.ts';
 import { createWebhookApp } from '../../functions/webhook/app.ts';
 import { createSqsHandler } from '../../functions/worker/sqs-handler.ts';
 import { ServiceConfig } from '../../shared/config.ts';
@@ -60,14 +62,18 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     // poller retrying a closed queue), and the start fails with one line.
     listening = await listen(config.listen, (request) => handle(request));
     const serviceConf = await serviceConfig(config, env, logger, embedded);
-    const service = createService(serviceConf, logger);
+    const metrics = createReplicationMetrics();
+    const service = createService(serviceConf, logger, { onManifestGet: metrics.manifestGet });
     if (!config.aws) await requeueUnfinished(service);
 
     const sqs = createAwsClients({ region: serviceConf.region, ...(serviceConf.sqsEndpoint ? { sqsEndpoint: serviceConf.sqsEndpoint } : {}) }).sqs;
     const notifications = createNotificationParts(serviceConf, { ...service, tasksTable: serviceConf.tasksTable, retentionDays: serviceConf.retentionDays });
     const worker = createWorker({
       store: service.store, engine: service.engine, logger, queue: service.queue, maxReceiveCount: config.worker.maxReceiveCount,
-      ...(notifications ? { onTaskFinished: notifications.notifier.taskFinished } : {}),
+      onTaskFinished: async (task) => {
+        metrics.taskFinished(task);
+        await notifications?.notifier.taskFinished(task);
+      },
     });
     const poller: Poller = startPoller({
       sqs,
@@ -100,9 +106,11 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
 
     const webhook = createWebhookApp({ ...producer, rules: createRuleLookup(service.rulesStore) });
     const api = createApiApp({ ...producer, notificationTargets: new Set(Object.keys(serviceConf.notifications.targets)) });
+    const metricsApp = createMetricsApp({ apiKeys: serviceConf.apiKeys, render: metrics.render, logger });
     handle = (request: Request) => {
       const path = new URL(request.url).pathname;
       if (path === '/healthz') return Response.json({ status: 'ok' });
+      if (path === '/metrics') return metricsApp.fetch(request);
       return path.startsWith('/webhooks/') ? webhook.fetch(request) : api.fetch(request);
     };
     const { server, url } = listening;

@@ -62,7 +62,15 @@ export interface ClientContext {
   now?: () => number;
   /** The service's allowed-hosts policy; absent for the CLI, which acts with its user's authority. */
   egress?: EgressPolicy;
+  /**
+   * Told of every manifest GET sent (retries and token refreshes included): the pulls Docker
+   * Hub's rate limit counts. A hook, so that metrics live outside the registry client.
+   */
+  onManifestGet?: (registry: string) => void;
 }
+
+/** `/v2/<name>/manifests/<reference>`: what a registry counts as a pull. */
+const MANIFEST_PATH = /^\/v2\/.+\/manifests\/[^/]+$/;
 
 const OciErrorBody = z.looseObject({ errors: z.array(z.looseObject({ code: z.string().optional(), message: z.string().optional() })).optional() });
 
@@ -79,6 +87,7 @@ export class RegistryClient {
   readonly #userAgent: string;
   readonly #now: () => number;
   readonly #egress: EgressPolicy | undefined;
+  readonly #onManifestGet: ((registry: string) => void) | undefined;
   #foreign: Agent | undefined;
 
   constructor(registry: string, options: RegistryOptions, context: Omit<ClientContext, 'directory'> = {}) {
@@ -86,6 +95,7 @@ export class RegistryClient {
     this.options = options;
     this.#userAgent = context.userAgent ?? USER_AGENT;
     this.#egress = context.egress;
+    this.#onManifestGet = context.onManifestGet;
     this.#transport = createTransport(registry, options, this.#userAgent, context.egress);
     this.#logger = (context.logger ?? silentLogger).child({ registry });
     this.#auth = new Authenticator(this.#transport, { credentials: options, userAgent: this.#userAgent, logger: this.#logger, ...(context.now ? { now: context.now } : {}) });
@@ -157,6 +167,7 @@ export class RegistryClient {
     const authorization = await this.#auth.authorization(req.scopes, req.signal);
     // An upload Location may point at another host; our credentials stay with our registry.
     if (authorization && sameOrigin(url, origin)) headers.authorization = authorization;
+    if (this.#onManifestGet && req.method === 'GET' && MANIFEST_PATH.test(req.path)) this.#onManifestGet(this.registry);
     return this.#raw(req, url, headers, this.#transport.dispatcher);
   }
 

@@ -18,6 +18,8 @@ export interface RegistryPoolOptions {
   now?: () => number;
   /** The service's allowed-hosts policy: undeclared registries get no client at all. */
   egress?: EgressPolicy;
+  /** Told of every manifest GET any client of the pool sends (the pull budget metric). */
+  onManifestGet?: (registry: string) => void;
 }
 
 export class RegistryPool {
