@@ -10,6 +10,7 @@ import type { Logger } from '../../shared/log.ts';
 import { matchRules } from '../../shared/rules/match.ts';
 import type { RuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { enqueueTasks, type EnqueueDeps } from '../../shared/tasks/enqueue.ts';
+import { tasksForDelete } from '../../shared/intake/from-delete.ts';
 import { tasksForPush } from '../../shared/tasks/from-push.ts';
 import { verifyDelivery } from '../../shared/webhooks/authenticity.ts';
 import type { DeliveryContext } from '../../shared/webhooks/delivery.ts';
@@ -57,7 +58,8 @@ export function createWebhookApp(deps: WebhookAppDeps) {
       const matches = matchRules(await deps.rules(event.registry), event);
       return { event, matches, tasks: tasksForPush(event, matches, rawBody, context.receivedAt) };
     }));
-    const enqueued = await enqueueTasks(deps, pushes.flatMap((p) => p.tasks));
+    const deletes = await Promise.all((delivery.deletes ?? []).map(async (event) => tasksForDelete(event, await deps.rules(event.registry), rawBody, context.receivedAt)));
+    const enqueued = await enqueueTasks(deps, [...pushes.flatMap((p) => p.tasks), ...deletes.flat()]);
     deps.logger.info('webhook received', { provider: provider.data, source: sourceName, events: delivery.events.length, ignored: delivery.ignored, tasks: enqueued.length, created: enqueued.filter((t) => t.created).length });
     return c.json({
       events: pushes.map((p) => ({ ...p.event, rules: [...new Set(p.matches.map((m) => m.rule.id))] })),

@@ -37,6 +37,7 @@ const Doc = z.strictObject({
   destination: z.strictObject({ tag: z.string().optional() }),
   options: Task.shape.options,
   pushedAt: z.string().optional(),
+  notBefore: z.string().optional(),
 });
 type Doc = z.infer<typeof Doc>;
 
@@ -55,6 +56,7 @@ function toDoc(task: Task): Doc {
     destination: task.destination.tag ? { tag: task.destination.tag } : {},
     options: task.options,
     ...(task.pushedAt ? { pushedAt: task.pushedAt } : {}),
+    ...(task.notBefore ? { notBefore: task.notBefore } : {}),
   };
 }
 
@@ -76,6 +78,7 @@ export function toItem(task: Task): Item {
     generation: { N: String(task.generation) },
     updatedAt: { S: task.updatedAt },
     enqueuedAt: s(task.enqueuedAt),
+    nextAttemptAt: s(task.nextAttemptAt),
     listKey: { S: listKey(shard) },
     listAt: { S: listAt(task) },
     ...(task.status === 'PENDING' ? { waitKey: { S: waitKey(shard) } } : {}),
@@ -115,6 +118,7 @@ export function fromItem(item: Item): Task {
     destination: destination && { ...destination, ...doc.destination },
     options: doc.options,
     ...optional('pushedAt', doc.pushedAt),
+    ...optional('notBefore', doc.notBefore),
     createdAt,
     status: TaskStatus.safeParse(str('status')).data,
     attempts: num('attempts'),

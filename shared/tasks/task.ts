@@ -10,7 +10,8 @@ export const TaskStatus = z.enum(['PENDING', 'RUNNING', 'SUCCEEDED', 'SKIPPED', 
 export type TaskStatus = z.infer<typeof TaskStatus>;
 export const FINISHED: ReadonlySet<TaskStatus> = new Set(['SUCCEEDED', 'SKIPPED', 'FAILED']);
 
-export const TaskKind = z.enum(['push', 'manual', 'backfill', 'subscription']);
+/** `delete`: a tag deleted at the source, removed at the destination (rules that replicate deletions). */
+export const TaskKind = z.enum(['push', 'manual', 'backfill', 'subscription', 'delete']);
 export type TaskKind = z.infer<typeof TaskKind>;
 
 const ImageRef = z.strictObject({
@@ -62,6 +63,8 @@ export const Task = z.strictObject({
   deadLettered: z.boolean().optional(),
   /** When the push happened at the source: orders pushes of one tag (older never replaces newer). */
   pushedAt: z.string().optional(),
+  /** Not run before this time (a delete's safety delay): the message stays hidden until then. */
+  notBefore: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   enqueuedAt: z.string().optional(),
@@ -80,6 +83,7 @@ export interface NewTask {
   destination: Task['destination'];
   options: TaskOptions;
   pushedAt?: string;
+  notBefore?: string;
   /** What makes two requests the same work: an event id, or the source digest and push time. */
   identity: string;
 }
@@ -103,6 +107,7 @@ export function newTask(input: NewTask, now: Date): Task {
     attempts: 0,
     generation: 0,
     ...(input.pushedAt ? { pushedAt: input.pushedAt } : {}),
+    ...(input.notBefore ? { notBefore: input.notBefore, nextAttemptAt: input.notBefore } : {}),
     createdAt: at,
     updatedAt: at,
   });

@@ -12,6 +12,7 @@ import { parsePlatforms } from '../oci/platform-filter.ts';
 import { formatReference } from '../oci/reference.ts';
 import { RegistryError } from '../oci/registry-error.ts';
 import { TaskMessage, type Queue } from '../queue/queue.ts';
+import { replicateDelete } from './replicate-delete.ts';
 import { DEFAULT_REDELIVERY, redeliveryDelayMs, type RedeliveryPolicy } from './redelivery.ts';
 import type { Task, TaskResult } from './task.ts';
 import type { TaskStore } from './task-store.ts';
@@ -87,8 +88,15 @@ export function createWorker(deps: WorkerDeps) {
       deps.logger.error('message invalid', { message_id: record.messageId });
       return true;
     }
-    const { taskId, generation } = parsed.data;
+    const { taskId, generation, notBefore } = parsed.data;
     const log = deps.logger.child({ task_id: taskId });
+    const early = notBefore === undefined ? 0 : Date.parse(notBefore) - now().getTime();
+    if (early > 1000) {
+      // Received before its not-before time (SQS delays 15 minutes at most): hidden again until then.
+      if (deps.queue?.delay && record.receiptHandle) await deps.queue.delay(record.receiptHandle, early / 1000);
+      log.info('task not due', { not_before: notBefore });
+      return false;
+    }
     const leaseMs = Math.max(invocation.deadline - now().getTime(), 60_000);
     const claim = await deps.store.claim(taskId, now(), leaseMs, generation ?? 0);
     if (!claim.claimed) {
@@ -99,9 +107,10 @@ export function createWorker(deps: WorkerDeps) {
     const task = claim.task;
     log.info('task started', { attempt: task.attempts, source: formatReference(task.source), destination: formatReference(task.destination) });
     try {
-      const result = await copyTask(deps, task, invocation.deadline - RECORD_MARGIN_MS, invocation.signal);
-      const status = result.status === 'skipped' ? 'SKIPPED' : 'SUCCEEDED';
-      await deps.store.finish(taskId, { status, result: toTaskResult(result), ...started(task) }, now());
+      const { status, result } = task.kind === 'delete'
+        ? await replicateDelete(deps.engine.pool, task, { deadline: invocation.deadline - RECORD_MARGIN_MS, ...(invocation.signal ? { signal: invocation.signal } : {}) })
+        : await copyTask(deps, task, invocation.deadline - RECORD_MARGIN_MS, invocation.signal).then((copied) => ({ status: copied.status === 'skipped' ? 'SKIPPED' as const : 'SUCCEEDED' as const, result: toTaskResult(copied) }));
+      await deps.store.finish(taskId, { status, result, ...started(task) }, now());
       log.info('task finished', { status, digest: result.digest, size: result.bytes, reason: result.reason });
       observe(taskId, log, after);
       return true;
