@@ -4,6 +4,7 @@
  */
 import type { ServiceConfig } from '../shared/config.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
+import type { RegistryPoolOptions } from '../shared/oci/registry-pool.ts';
 import type { WebhookSource } from '../shared/webhooks/webhook-source.ts';
 import { createRegistryParts, type RegistryParts } from './wiring/registries.ts';
 import { createStores, type Stores } from './wiring/stores.ts';
@@ -14,11 +15,11 @@ export interface Service extends Stores, RegistryParts {
   apiKeys: readonly string[];
 }
 
-export function createService(config: ServiceConfig, logger: Logger = createLogger({ level: config.logLevel })): Service {
+export function createService(config: ServiceConfig, logger: Logger = createLogger({ level: config.logLevel }), hooks: Pick<RegistryPoolOptions, 'onManifestGet'> = {}): Service {
   return {
     config,
     ...createStores(config, logger),
-    ...createRegistryParts(config, logger),
+    ...createRegistryParts(config, logger, hooks),
     sources: config.webhookSources,
     apiKeys: config.apiKeys,
   };

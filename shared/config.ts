@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { InvalidInputError } from './errors.ts';
 import { CloudRegistryOptions } from './cloud/cloud-registry-options.ts';
+import { NotificationsConfig } from './notifications/target.ts';
 import { WebhookSource } from './webhooks/webhook-source.ts';
 
 const LogLevel = z.enum(['debug', 'info', 'warn', 'error']);
@@ -77,6 +78,8 @@ export const ServiceSecrets = z.strictObject({
   webhookSources: z.record(z.string(), WebhookSource).default({}),
   /** `host` or `host/namespace` → how to reach that registry. */
   registries: z.record(z.string(), CloudRegistryOptions).default({}),
+  /** Notification targets (each with its signing secret) and the global notification policies. */
+  notifications: NotificationsConfig.prefault({}),
 });
 export type ServiceSecrets = z.infer<typeof ServiceSecrets>;
 export type SecretName = keyof ServiceSecrets;
@@ -102,6 +105,7 @@ export const SECRET_TEXT = {
   apiKeys: KeyList,
   webhookSources: JsonText(ServiceSecrets.shape.webhookSources),
   registries: JsonText(ServiceSecrets.shape.registries),
+  notifications: JsonText(ServiceSecrets.shape.notifications),
 } as const satisfies Record<SecretName, z.ZodType>;
 
 /** Parses one secret's text; every problem is listed, the text itself never. */
@@ -134,6 +138,9 @@ export const ServiceEnvironment = z.object({
   CROSSDOCK_API_KEYS_SECRET: z.string().min(1).optional(),
   CROSSDOCK_WEBHOOK_SOURCES_SECRET: z.string().min(1).optional(),
   CROSSDOCK_REGISTRIES_SECRET: z.string().min(1).optional(),
+  /** `{ targets: { name: { kind, url, secret } }, global: [{ on, targets }] }` as JSON. */
+  CROSSDOCK_NOTIFICATIONS: z.string().optional(),
+  CROSSDOCK_NOTIFICATIONS_SECRET: z.string().min(1).optional(),
   /** How long a secret read from Secrets Manager is used before it is read again (rotation). */
   CROSSDOCK_SECRETS_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   CROSSDOCK_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).default(5),
@@ -147,6 +154,7 @@ export const SECRET_VARIABLES = {
   apiKeys: { value: 'CROSSDOCK_API_KEYS', secret: 'CROSSDOCK_API_KEYS_SECRET' },
   webhookSources: { value: 'CROSSDOCK_WEBHOOK_SOURCES', secret: 'CROSSDOCK_WEBHOOK_SOURCES_SECRET' },
   registries: { value: 'CROSSDOCK_REGISTRIES', secret: 'CROSSDOCK_REGISTRIES_SECRET' },
+  notifications: { value: 'CROSSDOCK_NOTIFICATIONS', secret: 'CROSSDOCK_NOTIFICATIONS_SECRET' },
 } as const satisfies Record<SecretName, { value: keyof ServiceEnvironment; secret: keyof ServiceEnvironment }>;
 
 export function readServiceEnvironment(env: Readonly<Record<string, string | undefined>>): ServiceEnvironment {

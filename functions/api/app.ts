@@ -20,6 +20,8 @@ export interface ApiAppDeps extends EnqueueDeps {
   apiKeys: readonly string[];
   /** Sync links (issue 13); absent: no `/links` routes. */
   links?: LinkStore;
+  /** Declared notification target names, when known (rules naming others are refused). */
+  notificationTargets?: ReadonlySet<string>;
 }
 
 export function createApiApp(deps: ApiAppDeps) {

@@ -6,6 +6,7 @@ import { InvalidInputError } from '../../shared/errors.ts';
 import { undeclaredProblems } from '../../shared/oci/egress-policy.ts';
 import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { Rule, RuleInput, ruleProblems } from '../../shared/rules/rule.ts';
+import { unknownTargetProblems } from '../../shared/rules/rule-notifications.ts';
 import { RuleNotFoundError, type RuleStore } from '../../shared/rules/rule-store.ts';
 import { runRule } from '../../shared/intake/rule-run.ts';
 import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
@@ -14,6 +15,8 @@ import { readJson } from '../http/body.ts';
 export interface RulesRoutesDeps extends EnqueueDeps {
   ruleStore: RuleStore;
   pool: RegistryPool;
+  /** The declared notification target names, where this function knows them: a rule naming another is refused. */
+  notificationTargets?: ReadonlySet<string>;
 }
 
 /** The registries a rule contacts, each with the field that names it. */
@@ -21,9 +24,9 @@ function ruleRegistries(rule: RuleInput) {
   return [['source.registry', rule.source.registry] as const, ...rule.destinations.map((d, i) => [`destinations.${i}.registry`, d.registry] as const)];
 }
 
-async function validRuleInput(c: import('hono').Context, pool: RegistryPool): Promise<RuleInput> {
+async function validRuleInput(c: import('hono').Context, pool: RegistryPool, targets?: ReadonlySet<string>): Promise<RuleInput> {
   const input = await readJson(c, RuleInput);
-  const problems = [...ruleProblems(input), ...undeclaredProblems(pool.egress?.declared, ruleRegistries(input)), ...(await grantProblems(pool, ruleDestinations(input), `rule-${input.name}`))];
+  const problems = [...ruleProblems(input), ...undeclaredProblems(pool.egress?.declared, ruleRegistries(input)), ...unknownTargetProblems(input.notifications, targets, 'notifications'), ...(await grantProblems(pool, ruleDestinations(input), `rule-${input.name}`))];
   if (problems.length > 0) throw new InvalidInputError('RULE_INVALID', problems);
   return input;
 }
@@ -43,7 +46,7 @@ export function rulesRoutes(deps: RulesRoutesDeps) {
 
   return new Hono()
     .post('/', async (c) => {
-      const input = await validRuleInput(c, deps.pool);
+      const input = await validRuleInput(c, deps.pool, deps.notificationTargets);
       const at = now();
       const rule = Rule.parse({ ...input, id: randomUUID(), createdAt: at, updatedAt: at });
       await deps.ruleStore.put(rule);
@@ -54,7 +57,7 @@ export function rulesRoutes(deps: RulesRoutesDeps) {
     .get('/:id', async (c) => c.json(await mustGet(c.req.param('id'))))
     .put('/:id', async (c) => {
       const existing = await mustGet(c.req.param('id'));
-      const input = await validRuleInput(c, deps.pool);
+      const input = await validRuleInput(c, deps.pool, deps.notificationTargets);
       const rule = Rule.parse({ ...input, id: existing.id, createdAt: existing.createdAt, updatedAt: now() });
       await deps.ruleStore.put(rule);
       return c.json(rule);

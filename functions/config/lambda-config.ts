@@ -5,7 +5,7 @@
  * does not fit in Lambda's 4 KB of environment; a secret holds up to 64 KB.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { parseSecretText, readServiceEnvironment, SECRET_VARIABLES, serviceSettings, type SecretName, type ServiceConfig, type ServiceSecrets } from '../../shared/config.ts';
+import { parseSecretText, readServiceEnvironment, SECRET_VARIABLES, serviceSettings, type SecretName, type ServiceConfig, ServiceSecrets } from '../../shared/config.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import { localCredentials } from '../wiring/stores.ts';
 import { createCached } from './cached.ts';
@@ -67,5 +67,5 @@ export function loadLambdaConfig<K extends SecretName>(
 }
 
 function parseDefault(name: SecretName): ServiceSecrets[SecretName] {
-  return name === 'apiKeys' ? [] : {};
+  return ServiceSecrets.shape[name].parse(undefined);
 }

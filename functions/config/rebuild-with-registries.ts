@@ -4,6 +4,7 @@
  */
 import type { ServiceSecrets } from '../../shared/config.ts';
 import type { Logger } from '../../shared/log.ts';
+import type { RegistryPoolOptions } from '../../shared/oci/registry-pool.ts';
 import { createRegistryParts, type RegistryParts } from '../wiring/registries.ts';
 import { rebuildOnChange } from './cached.ts';
 
@@ -18,11 +19,12 @@ export function rebuildWithRegistries<S extends RegistrySecrets, R>(
   secrets: () => Promise<S>,
   logger: Logger,
   build: (parts: RegistryParts, secrets: S) => R,
+  hooks: Pick<RegistryPoolOptions, 'onManifestGet'> = {},
 ): () => Promise<R> {
   let parts: RegistryParts | undefined;
   return rebuildOnChange(secrets, (current) => {
     void parts?.engine.close();
-    parts = createRegistryParts(current, logger, true);
+    parts = createRegistryParts(current, logger, { ...hooks, onLambda: true });
     return build(parts, current);
   });
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../../shared/log.ts';
 import { CopyEngine } from '../../shared/oci/copy.ts';
 import { declareRegistries } from '../../shared/oci/egress-policy.ts';
 import { RegistryDirectory } from '../../shared/oci/registry-directory.ts';
-import { RegistryPool } from '../../shared/oci/registry-pool.ts';
+import { RegistryPool, type RegistryPoolOptions } from '../../shared/oci/registry-pool.ts';
 import type { Route } from '../../shared/oci/route.ts';
 
 export interface RegistryParts {
@@ -20,17 +20,22 @@ export interface RegistryParts {
  * Only declared registries are contacted (issue 8): the keys of `registries` and the registries
  * of the configured webhook sources.
  */
-/**
- * `onLambda`: cloud registries may take credentials from the AWS SDK's default chain (the
- * function's role); on one machine each must name its own (issue 14).
- */
-export function createRegistryParts(secrets: Pick<ServiceSecrets, 'registries' | 'webhookSources'>, logger: Logger, onLambda = false): RegistryParts {
+export interface RegistryPartsOptions extends Pick<RegistryPoolOptions, 'onManifestGet'> {
+  /**
+   * Cloud registries may take credentials from the AWS SDK's default chain (the function's role);
+   * on one machine each must name its own (issue 14).
+   */
+  onLambda?: boolean;
+}
+
+export function createRegistryParts(secrets: Pick<ServiceSecrets, 'registries' | 'webhookSources'>, logger: Logger, options: RegistryPartsOptions = {}): RegistryParts {
+  const { onLambda = false, ...hooks } = options;
   const sourceRegistries = Object.values(secrets.webhookSources).flatMap((s) => (s.registry ? [s.registry] : []));
   const declared = declareRegistries(secrets.registries, sourceRegistries);
   logger.info('registries declared', { registries: declared.list() });
   const directory = new RegistryDirectory(secrets.registries);
   const credentials = createCloudCredentials(secrets.registries, { logger, defaultChain: onLambda, declared });
-  const pool = new RegistryPool({ directory, logger, egress: { declared }, credentials });
+  const pool = new RegistryPool({ directory, logger, egress: { declared }, credentials, ...hooks });
   const routed = new Map<string, CopyEngine>();
   const engine = new EngineWithRoutes({ pool, logger }, routed);
   const engineFor = (link: Link): CopyEngine => {
@@ -38,7 +43,7 @@ export function createRegistryParts(secrets: Pick<ServiceSecrets, 'registries' |
     const key = JSON.stringify(route);
     let found = routed.get(key);
     if (!found) {
-      found = new CopyEngine({ pool: new RegistryPool({ directory, logger, egress: { declared }, route, credentials }), logger });
+      found = new CopyEngine({ pool: new RegistryPool({ directory, logger, egress: { declared }, route, credentials, ...hooks }), logger });
       routed.set(key, found);
     }
     return found;

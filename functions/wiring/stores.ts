@@ -19,6 +19,7 @@ export type AwsSettings = Pick<ServiceConfig, 'region' | 'dynamodbEndpoint' | 's
 
 export interface Stores {
   logger: Logger;
+  dynamodb: DynamoDBClient;
   ruleStore: DynamoDbRuleStore;
   subscriptionStore: DynamoDbSubscriptionStore;
   taskStore: DynamoDbTaskStore;
@@ -41,6 +42,7 @@ export function createStores(config: AwsSettings, logger: Logger): Stores {
   const sqs = new SQSClient({ region: config.region, ...localCredentials(config.sqsEndpoint) });
   return {
     logger,
+    dynamodb,
     ruleStore: new DynamoDbRuleStore(dynamodb, config.rulesTable),
     subscriptionStore: new DynamoDbSubscriptionStore(dynamodb, config.rulesTable),
     taskStore: new DynamoDbTaskStore({ client: dynamodb, tableName: config.tasksTable, retentionDays: config.retentionDays }),

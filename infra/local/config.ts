@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { LinkInput } from '../../shared/links/link.ts';
 import { CloudRegistryOptions } from '../../shared/cloud/cloud-registry-options.ts';
+import { NotificationTarget } from '../../shared/notifications/target.ts';
+import { NotificationPolicy } from '../../shared/rules/rule-notifications.ts';
 import { WebhookAuth } from '../../shared/webhooks/authenticity.ts';
 import { WebhookSource } from '../../shared/webhooks/webhook-source.ts';
 
@@ -37,6 +39,8 @@ const RegistryEntry = withSecretFields(CloudRegistryOptions);
 const WebhookSourceEntry = WebhookSource.extend({
   auth: z.discriminatedUnion('kind', WebhookAuth.options.map((option) => withSecretFields(option)) as unknown as [z.ZodObject, ...z.ZodObject[]]),
 });
+
+const NotificationTargetEntry = z.discriminatedUnion('kind', NotificationTarget.options.map((option) => withSecretFields(option)) as unknown as [z.ZodObject, ...z.ZodObject[]]);
 
 export const LocalConfig = z.strictObject({
   listen: z.strictObject({
@@ -90,6 +94,11 @@ export const LocalConfig = z.strictObject({
     sqsEndpoint: z.string().url().optional(),
   }).optional(),
   retentionDays: z.number().int().min(1).max(3650).default(30),
+  /** Notification targets (`secret` may be `{ env }` or `{ file }`) and the global policies. */
+  notifications: z.strictObject({
+    targets: z.record(z.string(), NotificationTargetEntry).default({}),
+    global: z.array(NotificationPolicy).default([]),
+  }).prefault({}),
   log: z.strictObject({
     level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     /** `pretty` on a terminal, `json` otherwise, unless said. */

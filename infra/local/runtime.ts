@@ -10,6 +10,9 @@ import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { createApiApp } from '../../functions/api/app.ts';
 import { createService, type Service } from '../../functions/service.ts';
+import { createMetricsApp } from '../../functions/metrics/app.ts';
+import { createNotificationParts } from '../../functions/wiring/notifications.ts';
+import { createReplicationMetrics } from '../../shared/metrics/replication-metrics.ts';
 import { createWebhookApp } from '../../functions/webhook/app.ts';
 import { createSqsHandler } from '../../functions/worker/sqs-handler.ts';
 import { ServiceConfig } from '../../shared/config.ts';
@@ -61,14 +64,20 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     // poller retrying a closed queue), and the start fails with one line.
     listening = await listen(config.listen, (request) => handle(request));
     const serviceConf = await serviceConfig(config, env, logger, embedded);
-    const service = createService(serviceConf, logger);
+    const metrics = createReplicationMetrics();
+    const service = createService(serviceConf, logger, { onManifestGet: metrics.manifestGet });
     await storeConfigLinks(service.links, config.links, new Date());
     if (!config.aws) await requeueUnfinished(service);
 
     const sqs = createAwsClients({ region: serviceConf.region, ...(serviceConf.sqsEndpoint ? { sqsEndpoint: serviceConf.sqsEndpoint } : {}) }).sqs;
+    const notifications = createNotificationParts(serviceConf, { ...service, tasksTable: serviceConf.tasksTable, retentionDays: serviceConf.retentionDays });
     const worker = createWorker({
       taskStore: service.taskStore, engine: service.engine, logger, queue: service.queue, maxReceiveCount: config.worker.maxReceiveCount,
       links: createLinkGate({ links: service.links, slots: service.linkSlots, logger, engineFor: service.engineFor }),
+      onTaskFinished: async (task) => {
+        metrics.taskFinished(task);
+        await notifications?.notifier.taskFinished(task);
+      },
     });
     const poller: Poller = startPoller({
       sqs,
@@ -101,10 +110,12 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     subscriptions.unref();
 
     const webhook = createWebhookApp({ ...producer, ruleLookup: createRuleLookup(service.ruleStore) });
-    const api = createApiApp({ ...producer });
+    const api = createApiApp({ ...producer, notificationTargets: new Set(Object.keys(serviceConf.notifications.targets)) });
+    const metricsApp = createMetricsApp({ apiKeys: serviceConf.apiKeys, render: metrics.render, logger });
     handle = (request: Request) => {
       const path = new URL(request.url).pathname;
       if (path === '/healthz') return Response.json({ status: 'ok' });
+      if (path === '/metrics') return metricsApp.fetch(request);
       return path.startsWith('/webhooks/') ? webhook.fetch(request) : api.fetch(request);
     };
     const { server, url } = listening;
@@ -125,6 +136,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
           await closed;
           listening = undefined;
           await service.engine.close();
+          await notifications?.close();
           await stopEmbedded();
           logger.info('crossdock stopped', {});
         })();
@@ -211,8 +223,13 @@ async function serviceConfig(config: LocalConfig, env: Readonly<Record<string, s
       sqsEndpoint: sqs.endpoint,
     };
   }
+  const notificationTargets: Record<string, unknown> = {};
+  for (const [name, target] of Object.entries(config.notifications.targets)) {
+    notificationTargets[name] = await resolveSecretFields(target, env, `notifications.targets.${name}`);
+  }
   return ServiceConfig.parse({
     ...storage,
+    notifications: { targets: notificationTargets, global: config.notifications.global },
     apiKeys,
     webhookSources: sources,
     registries,

@@ -9,6 +9,7 @@ import { matchRules, type RuleMatch } from '../rules/match.ts';
 import type { RuleLookup } from '../rules/rule-lookup.ts';
 import { enqueueTasks, type EnqueueDeps, type EnqueuedTask } from '../tasks/enqueue.ts';
 import type { NewTask } from '../tasks/task.ts';
+import { tasksForDelete } from './from-delete.ts';
 import type { PushEvent } from '../webhooks/push-event.ts';
 
 export interface PushIntakeDeps extends EnqueueDeps {
@@ -44,17 +45,22 @@ export function tasksForPush(event: PushEvent, matches: RuleMatch[], rawBody: Ui
   }));
 }
 
-/** Matches and enqueues the pushes of one genuine, parsed delivery. */
+/**
+ * Matches and enqueues the pushes of one genuine, parsed delivery, and its tag deletions for the
+ * rules that opted in to replicating them.
+ */
 export async function acceptPushes(
   deps: PushIntakeDeps,
   events: readonly PushEvent[],
   rawBody: Uint8Array,
   receivedAt: Date,
+  deletes: readonly PushEvent[] = [],
 ): Promise<{ pushes: AcceptedPush[]; tasks: EnqueuedTask[] }> {
   const pushes = await Promise.all(events.map(async (event) => {
     const matches = matchRules(await deps.ruleLookup(event.registry), event);
     return { event, matches, tasks: tasksForPush(event, matches, rawBody, receivedAt) };
   }));
-  const tasks = await enqueueTasks(deps, pushes.flatMap((p) => p.tasks));
+  const deleting = await Promise.all(deletes.map(async (event) => tasksForDelete(event, await deps.ruleLookup(event.registry), rawBody, receivedAt)));
+  const tasks = await enqueueTasks(deps, [...pushes.flatMap((p) => p.tasks), ...deleting.flat()]);
   return { pushes: pushes.map(({ event, matches }) => ({ event, matches })), tasks };
 }

@@ -83,7 +83,15 @@ export interface ClientContext {
   route?: Route;
   /** Short-lived credentials and repository creation for this registry (a cloud registry). */
   provider?: CredentialProvider;
+  /**
+   * Told of every manifest GET sent (retries and token refreshes included): the pulls Docker
+   * Hub's rate limit counts. A hook, so that metrics live outside the registry client.
+   */
+  onManifestGet?: (registry: string) => void;
 }
+
+/** `/v2/<name>/manifests/<reference>`: what a registry counts as a pull. */
+const MANIFEST_PATH = /^\/v2\/.+\/manifests\/[^/]+$/;
 
 const OciErrorBody = z.looseObject({ errors: z.array(z.looseObject({ code: z.string().optional(), message: z.string().optional() })).optional() });
 
@@ -106,12 +114,14 @@ export class RegistryClient {
   readonly #provider: CredentialProvider | undefined;
   /** Repositories the provider made sure of (ensureRepository), once each. */
   readonly #ensured = new Map<string, Promise<void>>();
+  readonly #onManifestGet: ((registry: string) => void) | undefined;
 
   constructor(registry: string, options: RegistryOptions, context: Omit<ClientContext, 'directory'> = {}) {
     this.registry = registry;
     this.options = options;
     this.#userAgent = context.userAgent ?? USER_AGENT;
     this.#egress = context.egress;
+    this.#onManifestGet = context.onManifestGet;
     this.#transport = createTransport(registry, options, this.#userAgent, context.egress, context.route);
     this.#logger = (context.logger ?? silentLogger).child({ registry });
     this.#provider = context.provider;
@@ -216,6 +226,7 @@ export class RegistryClient {
     const authorization = await this.#auth.authorization(req.scopes, req.signal);
     // An upload Location may point at another host; our credentials stay with our registry.
     if (authorization && sameOrigin(url, origin)) headers.authorization = authorization;
+    if (this.#onManifestGet && req.method === 'GET' && MANIFEST_PATH.test(req.path)) this.#onManifestGet(this.registry);
     return this.#raw(req, url, headers, this.#transport.dispatcher);
   }
 

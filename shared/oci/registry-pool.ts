@@ -24,6 +24,8 @@ export interface RegistryPoolOptions {
   route?: Route;
   /** Short-lived credentials for the registries that need them (cloud registries). */
   credentials?: CredentialProviders;
+  /** Told of every manifest GET any client of the pool sends (the pull budget metric). */
+  onManifestGet?: (registry: string) => void;
 }
 
 export class RegistryPool {

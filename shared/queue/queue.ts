@@ -6,7 +6,12 @@ import { z } from 'zod';
  * before it existed). A FAILED task runs again only for a message of its current generation that
  * went through the dead-letter queue: a redrive; any other message for it is a duplicate.
  */
-export const TaskMessage = z.strictObject({ taskId: z.string().regex(/^[0-9a-f]{32}$/), generation: z.number().int().nonnegative().optional() });
+export const TaskMessage = z.strictObject({
+  taskId: z.string().regex(/^[0-9a-f]{32}$/),
+  generation: z.number().int().nonnegative().optional(),
+  /** The task's not-before time (a delete's safety delay): sent delayed, re-hidden when received early. */
+  notBefore: z.string().datetime({ offset: true }).optional(),
+});
 export type TaskMessage = z.infer<typeof TaskMessage>;
 
 export interface SendOptions {

@@ -4,6 +4,14 @@ import type { Logger } from '../log.ts';
 import type { Queue, SendOptions, TaskMessage } from './queue.ts';
 
 export const SQS_BATCH_LIMIT = 10;
+/** SQS delays a message at most 15 minutes; a later not-before is kept by re-hiding it (worker). */
+export const MAX_DELAY_SECONDS = 900;
+
+function delaySeconds(message: TaskMessage, now = Date.now()): { DelaySeconds?: number } {
+  if (message.notBefore === undefined) return {};
+  const seconds = Math.ceil((Date.parse(message.notBefore) - now) / 1000);
+  return seconds > 0 ? { DelaySeconds: Math.min(MAX_DELAY_SECONDS, seconds) } : {};
+}
 const MAX_VISIBILITY_SECONDS = 43_200;
 
 export class SqsQueue implements Queue {
@@ -17,7 +25,7 @@ export class SqsQueue implements Queue {
       try {
         const response = await this.client.send(new SendMessageBatchCommand({
           QueueUrl: this.queueUrl,
-          Entries: batch.map((message, i) => ({ Id: String(i), MessageBody: JSON.stringify(message), ...(options.delaySeconds ? { DelaySeconds: Math.min(900, Math.ceil(options.delaySeconds)) } : {}) })),
+          Entries: batch.map((message, i) => ({ Id: String(i), MessageBody: JSON.stringify(message), ...(options.delaySeconds ? { DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.ceil(options.delaySeconds)) } : delaySeconds(message)) })),
         }));
         for (const entry of response.Failed ?? []) {
           const message = batch[Number(entry.Id)];

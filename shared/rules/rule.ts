@@ -8,8 +8,10 @@ import { isLoopbackRegistry } from '../oci/registry-options.ts';
 import { normalizeRegistry, parseRepositoryName } from '../oci/reference.ts';
 import { parsePlatforms } from '../oci/platform-filter.ts';
 import { compileTagPattern } from '../patterns/tag-pattern.ts';
+import { NotificationPolicy } from './rule-notifications.ts';
 
 export const MAX_DESTINATIONS = 20;
+export const MAX_DELETE_DELAY_SECONDS = 43_200;
 
 const Registry = z.string().trim().min(1, 'registry is required').transform(normalizeRegistry);
 const PATH = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
@@ -61,6 +63,16 @@ export const RuleInput = z.strictObject({
   platforms: z.array(z.string()).max(16).default([]),
   /** Copy signatures and attestations along. */
   referrers: z.boolean().default(true),
+  /** Who to tell about this rule's tasks (targets declared in the service configuration). */
+  notifications: z.array(NotificationPolicy).max(10).default([]),
+  /**
+   * Opt-in: a tag deleted at the source is removed at the destinations `delaySeconds` later (a
+   * safety delay; at most 12 hours, SQS's longest visibility).
+   */
+  deletions: z.strictObject({
+    enabled: z.boolean().default(false),
+    delaySeconds: z.number().int().min(0).max(MAX_DELETE_DELAY_SECONDS).default(3600),
+  }).prefault({}),
 });
 export type RuleInput = z.infer<typeof RuleInput>;
 

@@ -40,6 +40,7 @@ const Doc = z.strictObject({
   destination: z.strictObject({ tag: z.string().optional() }),
   options: Task.shape.options,
   pushedAt: z.string().optional(),
+  notBefore: z.string().optional(),
 });
 type Doc = z.infer<typeof Doc>;
 
@@ -58,6 +59,7 @@ function toDoc(task: Task): Doc {
     destination: task.destination.tag ? { tag: task.destination.tag } : {},
     options: task.options,
     ...(task.pushedAt ? { pushedAt: task.pushedAt } : {}),
+    ...(task.notBefore ? { notBefore: task.notBefore } : {}),
   };
 }
 
@@ -79,6 +81,7 @@ export function toItem(task: Task): Item {
     generation: { N: String(task.generation) },
     updatedAt: { S: task.updatedAt },
     enqueuedAt: s(task.enqueuedAt),
+    nextAttemptAt: s(task.nextAttemptAt),
     listKey: { S: listKey(shard) },
     listAt: { S: listAt(task) },
     ...(task.status === 'PENDING' ? { waitKey: { S: waitKey(shard) } } : {}),
@@ -125,6 +128,7 @@ export function fromItem(item: Item): Task {
     destination: destination && { ...destination, ...doc.destination },
     options: doc.options,
     ...optional('pushedAt', doc.pushedAt),
+    ...optional('notBefore', doc.notBefore),
     createdAt,
     status: TaskStatus.safeParse(str('status')).data,
     attempts: num('attempts'),

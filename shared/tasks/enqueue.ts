@@ -32,7 +32,7 @@ export async function enqueueTasks(deps: EnqueueDeps, inputs: NewTask[]): Promis
   const outcomes = await Promise.all(tasks.map(async (task) => ({ task, created: (await deps.taskStore.create(task)) === 'created' })));
   const created = outcomes.filter((o) => o.created).map((o) => o.task.id);
   if (created.length > 0) {
-    const { failed } = await deps.queue.send(created.map((taskId) => ({ taskId })));
+    const { failed } = await deps.queue.send(created.map((taskId) => messageFor(seen.get(taskId)!)));
     const sent = created.filter((id) => !failed.includes(id));
     await deps.taskStore.markEnqueued(sent, now);
     for (const id of created) deps.logger.info('task created', { task_id: id, enqueued: !failed.includes(id) });
@@ -88,6 +88,6 @@ export async function rerunTask(deps: EnqueueDeps, id: string): Promise<{ task: 
   return { task: enqueued ? { ...task, enqueuedAt: now.toISOString() } : task, enqueued };
 }
 
-export function messageFor(task: Pick<Task, 'id' | 'generation'>): TaskMessage {
-  return task.generation === 0 ? { taskId: task.id } : { taskId: task.id, generation: task.generation };
+export function messageFor(task: Pick<Task, 'id' | 'generation' | 'notBefore'>): TaskMessage {
+  return { taskId: task.id, ...(task.generation === 0 ? {} : { generation: task.generation }), ...(task.notBefore ? { notBefore: task.notBefore } : {}) };
 }

@@ -13,7 +13,8 @@ export const TaskStatus = z.enum(['PENDING', 'QUEUED', 'RUNNING', 'SUCCEEDED', '
 export type TaskStatus = z.infer<typeof TaskStatus>;
 export const FINISHED: ReadonlySet<TaskStatus> = new Set(['SUCCEEDED', 'SKIPPED', 'FAILED']);
 
-export const TaskKind = z.enum(['push', 'manual', 'backfill', 'subscription']);
+/** `delete`: a tag deleted at the source, removed at the destination (rules that replicate deletions). */
+export const TaskKind = z.enum(['push', 'manual', 'backfill', 'subscription', 'delete']);
 export type TaskKind = z.infer<typeof TaskKind>;
 
 const ImageRef = z.strictObject({
@@ -85,6 +86,8 @@ export const Task = z.strictObject({
   deadLettered: z.boolean().optional(),
   /** When the push happened at the source: orders pushes of one tag (older never replaces newer). */
   pushedAt: z.string().optional(),
+  /** Not run before this time (a delete's safety delay): the message stays hidden until then. */
+  notBefore: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   enqueuedAt: z.string().optional(),
@@ -113,6 +116,7 @@ export interface NewTask {
   destination: Task['destination'];
   options: TaskOptions;
   pushedAt?: string;
+  notBefore?: string;
   /** What makes two requests the same work: an event id, or the source digest and push time. */
   identity: string;
 }
@@ -136,6 +140,7 @@ export function newTask(input: NewTask, now: Date): Task {
     attempts: 0,
     generation: 0,
     ...(input.pushedAt ? { pushedAt: input.pushedAt } : {}),
+    ...(input.notBefore ? { notBefore: input.notBefore, nextAttemptAt: input.notBefore } : {}),
     createdAt: at,
     updatedAt: at,
   });

@@ -16,6 +16,7 @@ import { TransferLedger, TransferPausedError } from '../oci/blob-progress.ts';
 import { TaskMessage, type Queue } from '../queue/queue.ts';
 import { ProgressMeter, reportProgress } from './progress-meter.ts';
 import { admitTask, type Admitted } from './link-admission.ts';
+import { replicateDelete } from './replicate-delete.ts';
 import { DEFAULT_REDELIVERY, redeliveryDelayMs, type RedeliveryPolicy } from './redelivery.ts';
 import type { Task, TaskResult } from './task.ts';
 import type { TaskStore } from './task-store.ts';
@@ -35,6 +36,12 @@ export interface WorkerDeps {
   now?: () => Date;
   /** How often a RUNNING task's progress is written (default PROGRESS_INTERVAL_MS). */
   progressIntervalMs?: number;
+  /**
+   * Told each finished record (SUCCEEDED, SKIPPED, FAILED) after it is written: notifications,
+   * metrics. Awaited before the batch returns (so Lambda does not freeze it half-done) but never
+   * past the deadline; what it throws is logged and changes nothing about the task.
+   */
+  onTaskFinished?: (task: Task) => Promise<void> | void;
 }
 
 export interface QueueRecord {
@@ -86,25 +93,39 @@ export function createWorker(deps: WorkerDeps) {
     }
   };
 
-  const processRecord = async (record: QueueRecord, invocation: WorkerInvocation): Promise<boolean> => {
+  /** Reads the record as written and hands it to the observer; the promise never rejects. */
+  const observe = (taskId: string, log: Logger, after: Promise<unknown>[]): void => {
+    const observer = deps.onTaskFinished;
+    if (!observer) return;
+    after.push(deps.taskStore.get(taskId).then((task) => (task ? observer(task) : undefined)).catch((error: unknown) => log.error('task observer failed', { error: (error as Error).message })));
+  };
+
+  const processRecord = async (record: QueueRecord, invocation: WorkerInvocation, after: Promise<unknown>[]): Promise<boolean> => {
     const parsed = TaskMessage.safeParse(safeJson(record.body));
     if (!parsed.success) {
       // Retrying cannot fix a malformed message: acknowledge it, loudly.
       deps.logger.error('message invalid', { message_id: record.messageId });
       return true;
     }
-    const { taskId, generation } = parsed.data;
+    const { taskId, generation, notBefore } = parsed.data;
     const log = deps.logger.child({ task_id: taskId });
+    const early = notBefore === undefined ? 0 : Date.parse(notBefore) - now().getTime();
+    if (early > 1000) {
+      // Received before its not-before time (SQS delays 15 minutes at most): hidden again until then.
+      if (deps.queue?.delay && record.receiptHandle) await deps.queue.delay(record.receiptHandle, early / 1000);
+      log.info('task not due', { not_before: notBefore });
+      return false;
+    }
     const admission = deps.links ? await admitTask({ store: deps.taskStore, links: deps.links, now, ...(deps.queue ? { queue: deps.queue } : {}) }, parsed.data, log) : undefined;
     if (admission && !admission.admitted) return admission.done;
     try {
-      return await runClaimed(record, invocation, taskId, generation ?? 0, log, admission);
+      return await runClaimed(record, invocation, taskId, generation ?? 0, log, admission, after);
     } finally {
       await admission?.session?.stop().catch((error: unknown) => log.warn('link slot not released', { error: (error as Error).message }));
     }
   };
 
-  const runClaimed = async (record: QueueRecord, invocation: WorkerInvocation, taskId: string, generation: number, log: Logger, admission: Admitted | undefined): Promise<boolean> => {
+  const runClaimed = async (record: QueueRecord, invocation: WorkerInvocation, taskId: string, generation: number, log: Logger, admission: Admitted | undefined, after: Promise<unknown>[]): Promise<boolean> => {
     const leaseMs = Math.max(invocation.deadline - now().getTime(), 60_000);
     const claim = await deps.taskStore.claim(taskId, now(), leaseMs, generation);
     if (!claim.claimed) {
@@ -121,10 +142,13 @@ export function createWorker(deps: WorkerDeps) {
     const onLink = admission ? linkFields(admission, task) : {};
     const transferStart = now().getTime();
     try {
-      const result = await copyTask({ ...deps, ...(admission?.engine ? { engine: admission.engine } : {}) }, task, times.copyDeadline, invocation.signal, ledger, meter, admission?.session?.pace);
-      const status = result.status === 'skipped' ? 'SKIPPED' : 'SUCCEEDED';
-      await deps.taskStore.finish(taskId, { status, result: toTaskResult(result), ...started(task), ...onLink, ...(admission ? { transferMs: now().getTime() - transferStart } : {}) }, now());
+      const { status, result } = task.kind === 'delete'
+        ? await replicateDelete(deps.engine.pool, task, { deadline: times.copyDeadline, ...(invocation.signal ? { signal: invocation.signal } : {}) })
+        : await copyTask({ ...deps, ...(admission?.engine ? { engine: admission.engine } : {}) }, task, times.copyDeadline, invocation.signal, ledger, meter, admission?.session?.pace)
+          .then((copied) => ({ status: copied.status === 'skipped' ? 'SKIPPED' as const : 'SUCCEEDED' as const, result: toTaskResult(copied) }));
+      await deps.taskStore.finish(taskId, { status, result, ...started(task), ...onLink, ...(admission ? { transferMs: now().getTime() - transferStart } : {}) }, now());
       log.info('task finished', { status, digest: result.digest, size: result.bytes, reason: result.reason });
+      observe(taskId, log, after);
       return true;
     } catch (thrown) {
       if (thrown instanceof TransferPausedError && !invocation.signal?.aborted) return await pause(record, task, ledger, meter, log);
@@ -143,6 +167,7 @@ export function createWorker(deps: WorkerDeps) {
       }
       await deps.taskStore.finish(taskId, { status: 'FAILED', error: failure, ...started(task), ...onLink, ...(error.retryable ? { deadLettered: true } : {}) }, now());
       log.error('task failed', { code: error.code, error: error.message, retryable: error.retryable });
+      observe(taskId, log, after);
       // A retryable failure on its last receive goes on to the dead-letter queue.
       return !error.retryable;
     } finally {
@@ -173,15 +198,17 @@ export function createWorker(deps: WorkerDeps) {
 
   /** Processes a batch; returns the message ids to hand back to the queue. */
   return async function handleBatch(records: QueueRecord[], invocation: WorkerInvocation): Promise<string[]> {
+    const after: Promise<unknown>[] = [];
     const outcomes = await Promise.all(records.map(async (record) => {
       try {
-        return (await processRecord(record, invocation)) ? undefined : record.messageId;
+        return (await processRecord(record, invocation, after)) ? undefined : record.messageId;
       } catch (error) {
         // The store itself failed: the message comes back and the task is tried again.
         deps.logger.error('record not processed', { message_id: record.messageId, error: (error as Error).message });
         return record.messageId;
       }
     }));
+    if (after.length > 0) await untilDeadline(Promise.all(after), invocation.deadline - now().getTime());
     return outcomes.filter((id): id is string => id !== undefined);
   };
 }
@@ -227,6 +254,13 @@ function toTaskResult(result: CopyResult): TaskResult {
     referrers: result.referrers.copied,
     ...(result.reason ? { reason: result.reason } : result.status === 'up-to-date' ? { reason: 'destination already up to date' } : {}),
   };
+}
+
+/** Waits for `work`, or at most `ms`. */
+async function untilDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))))]);
+  clearTimeout(timer);
 }
 
 function safeJson(text: string): unknown {

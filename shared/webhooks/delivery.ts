@@ -59,6 +59,8 @@ export interface PushCandidate {
 
 export interface DeliveryCollector {
   push(candidate: PushCandidate): void;
+  /** A delete of a tag at the source (see ParsedDelivery.deletes). */
+  remove(candidate: PushCandidate): void;
   ignore(reason: string, count?: number): void;
   result(): ParsedDelivery;
 }
@@ -69,6 +71,7 @@ const LOOSE_DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 
 export function createCollector(provider: Provider, context: Pick<DeliveryContext, 'registry'>): DeliveryCollector {
   const events: PushEvent[] = [];
+  const deletes: PushEvent[] = [];
   const ignoredReasons: Record<string, number> = {};
   let ignored = 0;
 
@@ -77,36 +80,51 @@ export function createCollector(provider: Provider, context: Pick<DeliveryContex
     ignoredReasons[reason] = (ignoredReasons[reason] ?? 0) + count;
   }
 
-  function push(candidate: PushCandidate): void {
+  /** The candidate as an event, or the reason it cannot be one. */
+  function accept(candidate: PushCandidate): PushEvent | string {
     // One policy for every provider: a manifest pushed by digest alone is not replicated. Each
     // multi-arch push reports its children that way before (or beside) the index pushed by tag,
     // and copying the index copies them (distribution, GitHub, GAR, ECR per the README); a tag
     // rule cannot match a push without a tag anyway. Harbor reports "no tag" as tag = digest.
     const tag = candidate.tag === undefined || candidate.tag === '' || candidate.tag.includes(':') ? undefined : candidate.tag;
-    if (tag === undefined) return ignore('untagged');
+    if (tag === undefined) return 'untagged';
     // A source configured as registry A speaks for A only (issue 8: payloads naming B created
     // tasks for B); a provider whose payload names no registry reliably simply gets A.
     const configured = context.registry;
-    if (configured !== undefined && candidate.namesRegistry && candidate.registry !== undefined && !sameHost(configured, candidate.registry)) return ignore('other-registry');
+    if (configured !== undefined && candidate.namesRegistry && candidate.registry !== undefined && !sameHost(configured, candidate.registry)) return 'other-registry';
     const name = resolveName(configured ?? candidate.registry, candidate.repository);
     const digest = candidate.digest === '' ? undefined : candidate.digest;
     // A name, tag or digest outside the reference grammar cannot be copied; counting it (rather
     // than failing the delivery) keeps providers that retry every 4xx forever from piling up.
-    if (name === undefined || !isTag(tag) || (digest !== undefined && !LOOSE_DIGEST.test(digest))) return ignore('invalid-reference');
-    events.push(
-      PushEvent.parse({
-        provider,
-        ...name,
-        tag,
-        ...(digest === undefined ? {} : { digest }),
-        ...(candidate.mediaType ? { mediaType: candidate.mediaType } : {}),
-        ...(candidate.eventId ? { eventId: candidate.eventId } : {}),
-        ...(candidate.occurredAt ? { occurredAt: candidate.occurredAt } : {}),
-      }),
-    );
+    if (name === undefined || !isTag(tag) || (digest !== undefined && !LOOSE_DIGEST.test(digest))) return 'invalid-reference';
+    return PushEvent.parse({
+      provider,
+      ...name,
+      tag,
+      ...(digest === undefined ? {} : { digest }),
+      ...(candidate.mediaType ? { mediaType: candidate.mediaType } : {}),
+      ...(candidate.eventId ? { eventId: candidate.eventId } : {}),
+      ...(candidate.occurredAt ? { occurredAt: candidate.occurredAt } : {}),
+    });
   }
 
-  return { push, ignore, result: () => ({ events, ignored, ignoredReasons }) };
+  function push(candidate: PushCandidate): void {
+    const event = accept(candidate);
+    if (typeof event === 'string') ignore(event);
+    else events.push(event);
+  }
+
+  /**
+   * A tag deleted at the source: counted as ignored (it is no push), and kept for the rules that
+   * replicate deletions. A delete by digest alone names no tag to remove at a destination.
+   */
+  function remove(candidate: PushCandidate): void {
+    ignore('delete');
+    const event = accept(candidate);
+    if (typeof event !== 'string') deletes.push(event);
+  }
+
+  return { push, remove, ignore, result: () => ({ events, ignored, ignoredReasons, ...(deletes.length > 0 ? { deletes } : {}) }) };
 }
 
 function resolveName(registry: string | undefined, repository: string): { registry: string; repository: string } | undefined {

@@ -29,4 +29,9 @@ export interface ParsedDelivery {
   ignored: number;
   /** Why events were ignored, by reason, for counting and the response. */
   ignoredReasons: Record<string, number>;
+  /**
+   * Tags deleted at the source (also counted in `ignored` as `delete`), in the push event's
+   * shape: for the rules that replicate deletions (shared/intake/from-delete.ts).
+   */
+  deletes?: PushEvent[];
 }

@@ -25,7 +25,7 @@ import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/dynamodb-s
 import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
 import type { RedeliveryPolicy } from '../../shared/tasks/redelivery.ts';
-import { createWorker } from '../../shared/tasks/worker.ts';
+import { createWorker, type WorkerDeps } from '../../shared/tasks/worker.ts';
 import { createApiApp } from '../../functions/api/app.ts';
 import { createWebhookApp, type WebhookSource } from '../../functions/webhook/app.ts';
 import { startLocalAws, type LocalAws } from '../support/aws.ts';
@@ -51,6 +51,8 @@ export interface HarnessOptions {
   credentials?: CredentialProviders;
   /** Retries hidden for a backoff (ChangeMessageVisibility); without it they return after the visibility timeout. */
   redelivery?: RedeliveryPolicy;
+  /** The worker's observer of finished records (notifications, metrics). */
+  onTaskFinished?: WorkerDeps['onTaskFinished'];
 }
 
 export interface Harness {
@@ -106,14 +108,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     queuedDelaySeconds: 1,
     engineFor: (link) => {
       const key = JSON.stringify(routeOf(link));
-      if (!routed.has(key)) routed.set(key, new CopyEngine({ pool: new RegistryPool({ directory: new RegistryDirectory(options.registries ?? {}), logger, egress: { declared, ...options.egress }, route: routeOf(link) }), logger }));
+      if (!routed.has(key)) routed.set(key, new CopyEngine({ pool: new RegistryPool({ directory: new RegistryDirectory(options.registries ?? {}), logger, egress: { declared, ...options.egress }, route: routeOf(link), ...(options.credentials ? { credentials: options.credentials } : {}) }), logger }));
       return routed.get(key)!;
     },
   });
   // Without a redelivery policy, retries return after the visibility timeout: the queue the worker
   // gets then only sends (queued tasks on a link ask again through it), it changes no visibility.
   const workerQueue = options.redelivery ? queue : { send: queue.send.bind(queue) };
-  const worker = createWorker({ taskStore, engine, logger, maxReceiveCount, links: gate, queue: workerQueue, ...(options.redelivery ? { redelivery: options.redelivery } : {}) });
+  const worker = createWorker({
+    taskStore, engine, logger, maxReceiveCount, links: gate, queue: workerQueue,
+    ...(options.redelivery ? { redelivery: options.redelivery } : {}),
+    ...(options.onTaskFinished ? { onTaskFinished: options.onTaskFinished } : {}),
+  });
   const subscriptionStore = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aws.tables.rules);
   const deps = { taskStore, queue, logger, ruleStore, subscriptionStore, pool, links };
   const webhook = await listen(createWebhookApp({ ...deps, sources: options.sources ?? {}, ruleLookup: createRuleLookup(ruleStore, 0) }).fetch, options.webhookPort);

@@ -36,6 +36,12 @@ const IGNORED_ACTIONS: Record<string, string> = {
 export function parseAzure(body: unknown, context: DeliveryContext): ParsedDelivery {
   const event = parsePayload('azure', Event, body);
   const collector = createCollector('azure', context);
+  if (event.action === 'delete') {
+    // A delete of a tag carries it in target.tag; a delete of a manifest by digest does not.
+    const target = parsePayload('azure', PushTarget, event.target, ['target']);
+    collector.remove({ registry: event.request?.host, namesRegistry: true, repository: target.repository, tag: target.tag, digest: target.digest, eventId: event.id, occurredAt: event.timestamp });
+    return collector.result();
+  }
   if (event.action !== 'push') {
     collector.ignore(IGNORED_ACTIONS[event.action] ?? 'not-a-push');
     return collector.result();

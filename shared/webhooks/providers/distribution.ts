@@ -33,6 +33,11 @@ export function parseDistribution(body: unknown, context: DeliveryContext): Pars
   const collector = createCollector('distribution', context);
   for (const event of events) {
     const { target } = event;
+    if (event.action === 'delete') {
+      // Distribution 3 reports a tag deletion as {repository, tag}; a delete by digest names no tag.
+      collector.remove({ registry: hostOf(target.url) ?? event.request?.host, repository: target.repository, tag: target.tag, digest: target.digest, eventId: event.id, occurredAt: event.timestamp });
+      continue;
+    }
     if (event.action !== 'push') {
       collector.ignore(IGNORED_ACTIONS[event.action] ?? 'not-a-push');
       continue;

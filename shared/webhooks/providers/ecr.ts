@@ -38,6 +38,10 @@ export function parseEcr(body: unknown, context: DeliveryContext): ParsedDeliver
     return collector.result();
   }
   const detail = parsePayload('ecr', ImageAction, envelope.detail, ['detail']);
+  if (detail['action-type'] === 'DELETE' && detail.result === 'SUCCESS' && sameEcrRegistry(context.registry, envelope.account, envelope.region)) {
+    collector.remove({ registry: ecrRegistry(envelope.account, envelope.region), repository: detail['repository-name'], tag: detail['image-tag'], digest: detail['image-digest'], eventId: envelope.id, occurredAt: envelope.time });
+    return collector.result();
+  }
   if (detail['action-type'] !== 'PUSH') {
     collector.ignore(detail['action-type'] === 'DELETE' ? 'delete' : 'not-a-push');
     return collector.result();
@@ -64,6 +68,12 @@ export function parseEcr(body: unknown, context: DeliveryContext): ParsedDeliver
     occurredAt: envelope.time,
   });
   return collector.result();
+}
+
+/** A source configured with an ECR host speaks for its own account and region only. */
+function sameEcrRegistry(configuredHost: string | undefined, account: string, region: string): boolean {
+  const configured = configuredHost === undefined ? undefined : parseEcrHost(configuredHost);
+  return !configured || (configured.account === account && configured.region === region);
 }
 
 function ecrRegistry(account: string, region: string): string {

@@ -32,8 +32,15 @@ export function parseGar(body: unknown, context: DeliveryContext): ParsedDeliver
   const delivery = unwrapped ? fromHeaders(body, context) : fromEnvelope(body);
   const message = parsePayload('gar', Message, delivery.message, delivery.at);
   const collector = createCollector('gar', context);
+  if (message.action === 'DELETE') {
+    // A tag deletion names the tag (`…/img:1.1`); a delete of the image by digest names no tag.
+    const tagged = readReference(message.tag);
+    if (tagged) collector.remove({ registry: tagged.registry, namesRegistry: true, repository: tagged.repository, tag: tagged.tag, eventId: delivery.eventId, occurredAt: delivery.occurredAt });
+    else collector.ignore('delete');
+    return collector.result();
+  }
   if (message.action !== 'INSERT') {
-    collector.ignore(message.action === 'DELETE' ? 'delete' : 'not-a-push');
+    collector.ignore('not-a-push');
     return collector.result();
   }
   // INSERT also fires when a tag is added to an existing image: that is a push for replication.

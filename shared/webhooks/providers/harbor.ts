@@ -31,6 +31,7 @@ const CloudEventsEnvelope = z.looseObject({
 });
 
 const PUSH_TYPES = new Set(['PUSH_ARTIFACT', 'harbor.artifact.pushed']);
+const DELETE_TYPES = new Set(['DELETE_ARTIFACT', 'harbor.artifact.deleted']);
 const IGNORED_TYPES: Record<string, string> = {
   PULL_ARTIFACT: 'pull',
   'harbor.artifact.pulled': 'pull',
@@ -41,6 +42,13 @@ const IGNORED_TYPES: Record<string, string> = {
 export function parseHarbor(body: unknown, context: DeliveryContext): ParsedDelivery {
   const envelope = readEnvelope(body);
   const collector = createCollector('harbor', context);
+  if (DELETE_TYPES.has(envelope.type)) {
+    const data = parsePayload('harbor', ArtifactData, envelope.data, [envelope.dataKey]);
+    for (const resource of data.resources) {
+      collector.remove({ registry: hostOf(resource.resource_url), repository: data.repository.repo_full_name, tag: resource.tag, digest: resource.digest, eventId: envelope.eventId, occurredAt: envelope.occurredAt });
+    }
+    return collector.result();
+  }
   if (!PUSH_TYPES.has(envelope.type)) {
     collector.ignore(IGNORED_TYPES[envelope.type] ?? 'not-a-push');
     return collector.result();

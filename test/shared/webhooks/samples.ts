@@ -14,9 +14,11 @@ export const SAMPLES_DIR = path.join(repoRoot, 'test', 'fixtures', 'webhooks');
 export const SAMPLE_FILES = [
   'aliyun-acr-push.json',
   'azure-acr-chart_push.json',
+  'azure-acr-delete-tag.json',
   'azure-acr-delete.json',
   'azure-acr-push.json',
   'distribution-delete-manifest.json',
+  'distribution-delete-tag.json',
   'distribution-mount-blob.json',
   'distribution-pull-manifest.json',
   'distribution-push-blob.json',

@@ -22,12 +22,13 @@ describe('ECR Image Action events', () => {
     });
   });
 
-  test('a DELETE is counted as delete, a failed PUSH as failed', () => {
+  test('a DELETE is counted as delete (and kept as a tag deletion), a failed PUSH as failed', () => {
     const failed = variant('ecr-image-action-push.json', (b) => {
       b.detail.result = 'FAILURE';
     });
 
-    assert.deepEqual(parseDelivery('ecr', sample('ecr-image-action-delete.json'), context()), { events: [], ignored: 1, ignoredReasons: { delete: 1 } });
+    const deleted = parseDelivery('ecr', sample('ecr-image-action-delete.json'), context());
+    assert.deepEqual({ ...deleted, deletes: deleted.deletes?.map((d) => `${d.registry}/${d.repository}:${d.tag}`) }, { events: [], ignored: 1, ignoredReasons: { delete: 1 }, deletes: ['210987654321.dkr.ecr.eu-central-1.amazonaws.com/tidewater/worker:release-40'] });
     assert.deepEqual(parseDelivery('ecr', failed, context()), { events: [], ignored: 1, ignoredReasons: { failed: 1 } });
   });
 

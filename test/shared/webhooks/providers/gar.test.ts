@@ -41,11 +41,12 @@ describe('Artifact Registry Pub/Sub notifications', () => {
     assert.deepEqual(parseDelivery('gar', sample('gar-insert-message.json'), context()).events, [PUSH]);
   });
 
-  test('a DELETE, unwrapped or in an envelope, is counted as delete', () => {
+  test('a DELETE, unwrapped or in an envelope, is counted as delete and kept as a tag deletion', () => {
     const deleted = JSON.parse(sample('gar-delete-message.json').toString('utf8')) as unknown;
 
     for (const body of [sample('gar-delete-message.json'), pubsub(deleted)]) {
-      assert.deepEqual(parseDelivery('gar', body, context()), { events: [], ignored: 1, ignoredReasons: { delete: 1 } });
+      const parsed = parseDelivery('gar', body, context());
+      assert.deepEqual({ ...parsed, deletes: parsed.deletes?.map((d) => `${d.registry}/${d.repository}:${d.tag}`) }, { events: [], ignored: 1, ignoredReasons: { delete: 1 }, deletes: ['europe-west4-docker.pkg.dev/tidewater-prod/images/scheduler:3.1.0'] });
     }
   });
 

@@ -31,9 +31,13 @@ describe('Harbor webhooks', () => {
     });
   });
 
-  test('deletes, in both formats, yield no event and are counted as delete', () => {
+  test('deletes, in both formats, yield no push, are counted as delete and kept as tag deletions', () => {
     for (const file of ['harbor-delete_artifact-default.json', 'harbor-delete_artifact-cloudevents.json'] as const) {
-      assert.deepEqual(parseDelivery('harbor', sample(file), context()), { events: [], ignored: 1, ignoredReasons: { delete: 1 } });
+      const parsed = parseDelivery('harbor', sample(file), context({ registry: 'harbor.example.com' }));
+      assert.deepEqual({ ...parsed, deletes: parsed.deletes?.map((d) => `${d.registry}/${d.repository}:${d.tag}@${d.digest}`) }, {
+        events: [], ignored: 1, ignoredReasons: { delete: 1 },
+        deletes: ['harbor.example.com/platform/gateway:1.18.0@sha256:e6c72296da31007895e3947b674bafbe76f4429642ea2c6878ab6db57ea820c5'],
+      });
     }
   });
 

@@ -1,0 +1,83 @@
+/**
+ * Deciding who hears about what, and telling them. The worker calls `taskFinished` after a task's
+ * record is written (its observer seam); the executions engine calls `executionFinished` with the
+ * roll-up when an execution's last task finishes. Each notification is claimed in the ledger per
+ * target before its first attempt, so a redelivered message or a repeated roll-up sends nothing
+ * again. Delivery failures are logged, never thrown: a notification never fails a task.
+ */
+import type { Logger } from '../log.ts';
+import type { NotificationPolicy, NotifyOn } from '../rules/rule-notifications.ts';
+import type { Task } from '../tasks/task.ts';
+import type { NotificationLedger } from './ledger.ts';
+import { executionNotification, taskNotification, type ExecutionRollup, type Notification } from './payload.ts';
+import type { NotificationsConfig } from './target.ts';
+import type { WebhookDelivery } from './webhook-delivery.ts';
+
+export interface NotifierDeps {
+  config: NotificationsConfig;
+  /** A rule's own policies (its `notifications`), or none when the rule is gone. */
+  rulePolicies: (ruleId: string) => Promise<readonly NotificationPolicy[]>;
+  ledger: NotificationLedger;
+  delivery: WebhookDelivery;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface Notifier {
+  taskFinished(task: Task): Promise<void>;
+  executionFinished(rollup: ExecutionRollup): Promise<void>;
+}
+
+export function createNotifier(deps: NotifierDeps): Notifier {
+  const now = deps.now ?? (() => new Date());
+
+  /** Target names of the global and rule policies that fire for `on`. */
+  const targetsFor = async (ruleId: string | undefined, fires: (on: NotifyOn) => boolean): Promise<string[]> => {
+    const policies = [...deps.config.global, ...(ruleId ? await deps.rulePolicies(ruleId) : [])];
+    return [...new Set(policies.filter((p) => fires(p.on)).flatMap((p) => p.targets))];
+  };
+
+  const send = async (notification: Notification, targetNames: string[], fields: Record<string, unknown>) => {
+    const body = JSON.stringify(notification);
+    await Promise.all(targetNames.map(async (name) => {
+      const target = deps.config.targets[name];
+      const log = deps.logger.child({ ...fields, notification_id: notification.id, target: name });
+      if (!target) {
+        // A rule kept a name the operator has since removed from the configuration.
+        log.warn('notification target not declared', {});
+        return;
+      }
+      try {
+        if (!(await deps.ledger.claim(notification.id, name, now()))) {
+          log.info('notification already sent', {});
+          return;
+        }
+        const attempts = await deps.delivery.deliver(target, body, { 'x-crossdock-event': notification.event, 'x-crossdock-notification-id': notification.id });
+        log.info('notification sent', { event: notification.event, attempts });
+      } catch (error) {
+        log.error('notification not sent', { event: notification.event, error: (error as Error).message, code: (error as { code?: string }).code });
+      }
+    }));
+  };
+
+  return {
+    async taskFinished(task) {
+      if (task.status !== 'SUCCEEDED' && task.status !== 'SKIPPED' && task.status !== 'FAILED') return;
+      try {
+        const failed = task.status === 'FAILED';
+        const targets = await targetsFor(task.ruleId, (on) => on === 'task' || (on === 'failure' && failed));
+        if (targets.length > 0) await send(taskNotification(task), targets, { task_id: task.id });
+      } catch (error) {
+        deps.logger.error('notification not sent', { task_id: task.id, error: (error as Error).message });
+      }
+    },
+    async executionFinished(rollup) {
+      try {
+        const targets = await targetsFor(rollup.ruleId, (on) => on === 'execution');
+        if (targets.length > 0) await send(executionNotification(rollup), targets, { execution_id: rollup.id });
+      } catch (error) {
+        deps.logger.error('notification not sent', { execution_id: rollup.id, error: (error as Error).message });
+      }
+    },
+  };
+}
