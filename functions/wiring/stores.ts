@@ -8,6 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ServiceConfig } from '../../shared/config.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { Queue } from '../../shared/queue/queue.ts';
+import { SqsQueueDepth, type QueueDepth } from '../../shared/queue/queue-depth.ts';
 import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
 import { DynamoDbRuleStore } from '../../shared/rules/dynamodb-rule-store.ts';
 import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
@@ -21,6 +22,8 @@ export interface Stores {
   subscriptions: DynamoDbSubscriptionStore;
   store: DynamoDbTaskStore;
   queue: Queue;
+  /** Read by the console's health summary (sqs:GetQueueAttributes). */
+  queueDepth?: QueueDepth;
 }
 
 /**
@@ -40,5 +43,6 @@ export function createStores(config: AwsSettings, logger: Logger): Stores {
     subscriptions: new DynamoDbSubscriptionStore(dynamodb, config.rulesTable),
     store: new DynamoDbTaskStore({ client: dynamodb, tableName: config.tasksTable, retentionDays: config.retentionDays }),
     queue: new SqsQueue(sqs, config.queueUrl, logger),
+    queueDepth: new SqsQueueDepth(sqs, config.queueUrl),
   };
 }

@@ -13,6 +13,7 @@ import { declareRegistries } from '../../shared/oci/egress-policy.ts';
 import { RegistryDirectory, type RegistryOptions } from '../../shared/oci/registry-options.ts';
 import { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import type { RetryPolicy } from '../../shared/oci/retry.ts';
+import { SqsQueueDepth } from '../../shared/queue/queue-depth.ts';
 import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
 import { DynamoDbRuleStore } from '../../shared/rules/dynamodb-rule-store.ts';
 import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
@@ -89,7 +90,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const subscriptions = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aws.tables.rules);
   const deps = { store, queue, logger, rulesStore, subscriptions, pool };
   const webhook = await listen(createWebhookApp({ ...deps, sources: options.sources ?? {}, rules: createRuleLookup(rulesStore, 0) }).fetch, options.webhookPort);
-  const api = await listen(createApiApp({ ...deps, apiKeys: [API_KEY] }).fetch);
+  const api = await listen(createApiApp({ ...deps, apiKeys: [API_KEY], queueDepth: new SqsQueueDepth(aws.clients.sqs, aws.queueUrl) }).fetch);
 
   const drain: Harness['drain'] = async ({ idleMs = 1500, maxMs = 30_000 } = {}) => {
     let processed = 0;

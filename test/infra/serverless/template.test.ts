@@ -265,6 +265,8 @@ describe('serverless package (offline)', () => {
         'dynamodb:GetItem TasksTable', 'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable', 'dynamodb:BatchGetItem TasksTable',
         'dynamodb:Query TasksTable/index/byTime',
         'sqs:SendMessage TasksQueue',
+        // The console's health summary: queue depth, and the oldest waiting task.
+        'sqs:GetQueueAttributes TasksQueue', 'dynamodb:Query TasksTable/index/byWaiting',
         // The webhook sources' registries are declared registries (issue 8): read for their names.
         secret('api-keys'), secret('registries'), secret('webhook-sources'),
       ],
