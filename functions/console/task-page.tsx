@@ -43,10 +43,10 @@ export function TaskPage(props: { task: Task; csrf: string; ruleName?: string; e
   return (
     <section id="task" data-live={FINISHED.has(task.status) ? 'off' : 'on'} aria-live="polite">
       <dl>{rows.map(([k, v]) => <><dt>{k}</dt><dd>{v as any}</dd></>)}</dl>
-      <p class="actions">
+      <div class="actions">
         {FINISHED.has(task.status) && <PostButton action={`/ui/tasks/${task.id}/retry`} csrf={props.csrf} label="Retry" />}
         <a href="/ui/tasks">All records</a>
-      </p>
+      </div>
     </section>
   );
 }

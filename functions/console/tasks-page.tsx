@@ -14,10 +14,6 @@ export interface TasksPageProps {
   next?: string;
 }
 
-export function isLive(tasks: readonly Task[]): boolean {
-  return tasks.some((t) => t.status === 'PENDING' || t.status === 'RUNNING');
-}
-
 export function TaskFilters(props: { rules: Rule[]; query: Record<string, string> }) {
   const q = props.query;
   return (
@@ -83,7 +79,7 @@ export function TasksPage(props: TasksPageProps) {
   return (
     <>
       <TaskFilters rules={props.rules} query={props.query} />
-      <section id="tasks" data-live={isLive(props.tasks) ? 'on' : 'off'} aria-live="polite">
+      <section id="tasks" data-live="on" aria-live="polite">
         <TasksTable tasks={props.tasks} rules={props.rules} />
         {nextQuery && <p><a href={`/ui/tasks?${nextQuery}`}>Older records →</a></p>}
       </section>
