@@ -166,6 +166,58 @@ describe('the console over HTTP', () => {
     assert.equal((await h.api('GET', '/rules')).body.items.length, before);
   });
 
+  test('a rule made in the form keeps every destination, and running it from the list queues its tasks', async () => {
+    const { cookie } = await signIn();
+    await pushImage(src, 'formrun/app', { tag: 'v1', seed: 'formrun' });
+    const { csrf } = await page('/ui/rules/new', cookie);
+    const form = new URLSearchParams({ _csrf: csrf!, name: 'two places', sourceRegistry: src.host, sourceNamespace: 'formrun', sourceRepository: '', tagPattern: 'v[0-9]+', enabled: 'on', overwrite: 'on', referrers: 'on', platforms: '' });
+    for (const [registry, namespace] of [[dst.host, 'one'], [dst.host, 'two'], ['', '']]) {
+      form.append('destRegistry', registry!);
+      form.append('destNamespace', namespace!);
+      form.append('destRepository', '');
+    }
+    const created = await fetch(`${h.apiUrl}/ui/rules`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: h.apiUrl }, body: form });
+    assert.equal(created.status, 303);
+    const rule = (await h.api('GET', '/rules')).body.items.find((r: any) => r.name === 'two places');
+    assert.deepEqual(rule.destinations, [{ registry: dst.host, namespace: 'one' }, { registry: dst.host, namespace: 'two' }]);
+
+    const ran = await post(`/ui/rules/${rule.id}/run`, cookie, { _csrf: csrf! });
+    assert.equal(ran.status, 303);
+    assert.equal(ran.headers.get('location'), `/ui/rules?rule=${rule.id}&ran=1,0,2`);
+    assert.match((await page(ran.headers.get('location')!, cookie)).text, /1 tags considered, 0 up to date, 2 new tasks/);
+    const tasks = (await h.api('GET', `/tasks?rule=${rule.id}`)).body.items;
+    assert.deepEqual(tasks.map((t: any) => t.destination.repository).sort(), ['one/app', 'two/app']);
+
+    // Retrying a task that has not finished is refused with the reason, and changes nothing.
+    const retry = await post(`/ui/tasks/${tasks[0].id}/retry`, cookie, { _csrf: csrf! });
+    assert.equal(retry.status, 409);
+    assert.match(await retry.text(), /is PENDING/);
+    assert.equal((await h.store.get(tasks[0].id))?.generation, 0);
+
+    // Records filtered by status show only that status; a bad filter names its problem.
+    const pending = await page(`/ui/tasks?rule=${rule.id}&status=PENDING`, cookie);
+    assert.equal((pending.text.match(/PENDING<\/span><\/a>/g) ?? []).length, 2);
+    assert.doesNotMatch(pending.text, /SUCCEEDED<\/span><\/a>/);
+    const bad = await page('/ui/tasks?since=yesterday&status=DONE', cookie);
+    assert.equal(bad.response.status, 400);
+    assert.match(bad.text, /since: &quot;yesterday&quot; is not a time/);
+    assert.match(bad.text, /status:/);
+  });
+
+  test('a subscription runs now from its page and shows its last run', async () => {
+    const { cookie } = await signIn();
+    await pushImage(src, 'subs/app', { tag: 'v1', seed: 'subs' });
+    const created = await h.api('POST', '/subscriptions', { name: 'follow subs', source: { registry: src.host, repository: 'subs/app' }, destination: { registry: dst.host, repository: 'subs-copy/app' }, latest: 1, schedule: '1d' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const { csrf, text } = await page('/ui/subscriptions', cookie);
+    assert.match(text, /follow subs/);
+    const run = await post(`/ui/subscriptions/${created.body.id}/run`, cookie, { _csrf: csrf! });
+    assert.equal(run.status, 303);
+    const after = await page(run.headers.get('location')!, cookie);
+    assert.match(after.text, /Ran “follow subs”: 1 tasks queued, 0 up to date/);
+    assert.ok((await h.api('GET', `/subscriptions/${created.body.id}`)).body.lastRun);
+  });
+
   test('a record shows progress, link, timings and execution when the record carries them', async () => {
     const task = {
       id: 'a'.repeat(32), kind: 'push', source: { registry: 'src.example', repository: 'app', tag: 'v1' }, destination: { registry: 'dst.example', repository: 'app', tag: 'v1' },
