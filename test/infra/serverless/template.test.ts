@@ -236,6 +236,10 @@ describe('serverless package (offline)', () => {
       'ANY /subscriptions/{proxy+}': 'ApiLambdaFunction',
       'ANY /tasks': 'ApiLambdaFunction',
       'ANY /tasks/{proxy+}': 'ApiLambdaFunction',
+      // The console.
+      'GET /': 'ApiLambdaFunction',
+      'ANY /ui': 'ApiLambdaFunction',
+      'ANY /ui/{proxy+}': 'ApiLambdaFunction',
     });
   });
 
