@@ -23,11 +23,14 @@ export interface PageProps {
   children?: Child;
 }
 
+// One refresh in flight at most: the next is scheduled only when the last one has finished, so
+// a slow service is never asked again before it has answered.
 const LIVE_SCRIPT = `(()=>{const live=()=>[...document.querySelectorAll('[data-live]')];if(!live().length)return;
-setInterval(async()=>{if(document.hidden)return;const on=live().filter(e=>e.dataset.live==='on');if(!on.length)return;
-try{const r=await fetch(location.href,{headers:{'${FRAGMENT_HEADER}':'live'}});if(!r.ok)return;
-const d=new DOMParser().parseFromString(await r.text(),'text/html');
-for(const e of on){const n=d.getElementById(e.id);if(n)e.replaceWith(n)}}catch(_){}},2000)})();`;
+const tick=async()=>{const on=live().filter(e=>e.dataset.live==='on');if(!on.length)return;
+if(!document.hidden){try{const r=await fetch(location.href,{headers:{'${FRAGMENT_HEADER}':'live'}});
+if(r.ok){const d=new DOMParser().parseFromString(await r.text(),'text/html');
+for(const e of on){const n=d.getElementById(e.id);if(n)e.replaceWith(n)}}}catch(_){}}
+setTimeout(tick,2000)};setTimeout(tick,2000)})();`;
 
 const PREVIEW_SCRIPT = `(()=>{const f=document.querySelector('form[data-preview]');if(!f)return;const out=document.getElementById('preview');let t;
 const run=async()=>{const q=new URLSearchParams(new FormData(f));q.delete('${CSRF_FIELD}');
