@@ -5,6 +5,7 @@ import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import type { RuleStore } from '../../shared/rules/rule-store.ts';
 import type { SubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
 import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
+import { createConsoleApp, type ConsoleDeps } from '../console/app.tsx';
 import { apiKeyAuth } from '../http/api-key.ts';
 import { errorResponse, handleError } from '../http/errors.ts';
 import { linksRoutes } from './links-routes.ts';
@@ -22,12 +23,18 @@ export interface ApiAppDeps extends EnqueueDeps {
   links?: LinkStore;
   /** Declared notification target names, when known (rules naming others are refused). */
   notificationTargets?: ReadonlySet<string>;
+  /** The console's extras: queue depth for its health page, navigation for optional stores. */
+  queueDepth?: ConsoleDeps['queueDepth'];
+  nav?: ConsoleDeps['nav'];
 }
 
 export function createApiApp(deps: ApiAppDeps) {
   const app = new Hono();
   app.onError((error, c) => handleError(error, c, deps.logger));
   app.notFound((c) => errorResponse(c, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
+  // The console signs in with the same API keys and keeps a session cookie (functions/console/).
+  app.get('/', (c) => c.redirect('/ui/tasks', 302));
+  app.route('/ui', createConsoleApp(deps));
   app.use('*', apiKeyAuth(deps.apiKeys));
   app.route('/rules', rulesRoutes(deps));
   app.route('/sync', syncRoutes(deps));

@@ -9,25 +9,7 @@ import { rerunTask, type EnqueueDeps } from '../../shared/tasks/enqueue.ts';
 import { TaskStatus } from '../../shared/tasks/task.ts';
 import { TaskNotFoundError, type RepositoryMatch, type TaskFilter } from '../../shared/tasks/task-store.ts';
 import { readQuery } from '../http/body.ts';
-
-const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const REPOSITORY = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
-
-/**
- * `registry/repository` or a repository alone: as in Docker's reference grammar, a first
- * component with a dot or a port, or `localhost`, is a registry.
- */
-const Repository = z.string().min(1).transform((value, ctx): RepositoryMatch => {
-  const slash = value.indexOf('/');
-  const head = slash < 0 ? '' : value.slice(0, slash);
-  const hasRegistry = head.includes('.') || head.includes(':') || head === 'localhost';
-  const repository = hasRegistry ? value.slice(slash + 1) : value;
-  if (!REPOSITORY.test(repository)) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(repository)} is not a repository name (lowercase path components)` });
-    return z.NEVER;
-  }
-  return hasRegistry ? { registry: head, repository } : { repository };
-});
+import { Repository } from '../http/repository-filter.ts';
 
 const ListQuery = z.strictObject({
   rule: z.string().min(1).optional(),

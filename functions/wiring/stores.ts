@@ -10,6 +10,7 @@ import { DynamoDbLinkSlots } from '../../shared/links/dynamodb-link-slots.ts';
 import { DynamoDbLinkStore } from '../../shared/links/dynamodb-link-store.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { Queue } from '../../shared/queue/queue.ts';
+import { SqsQueueDepth, type QueueDepth } from '../../shared/queue/queue-depth.ts';
 import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
 import { DynamoDbRuleStore } from '../../shared/rules/dynamodb-rule-store.ts';
 import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/dynamodb-subscription-store.ts';
@@ -27,6 +28,8 @@ export interface Stores {
   /** Sync links, stored with the rules; their live slots, in the tasks table (issue 13). */
   links: DynamoDbLinkStore;
   linkSlots: DynamoDbLinkSlots;
+  /** Read by the console's health summary (sqs:GetQueueAttributes). */
+  queueDepth?: QueueDepth;
 }
 
 /**
@@ -49,5 +52,6 @@ export function createStores(config: AwsSettings, logger: Logger): Stores {
     queue: new SqsQueue(sqs, config.queueUrl, logger),
     links: new DynamoDbLinkStore(dynamodb, config.rulesTable),
     linkSlots: new DynamoDbLinkSlots({ client: dynamodb, tableName: config.tasksTable }),
+    queueDepth: new SqsQueueDepth(sqs, config.queueUrl),
   };
 }

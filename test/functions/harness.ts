@@ -15,6 +15,7 @@ import type { RegistryOptions } from '../../shared/oci/registry-options.ts';
 import { RegistryDirectory } from '../../shared/oci/registry-directory.ts';
 import { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import type { RetryPolicy } from '../../shared/oci/retry.ts';
+import { SqsQueueDepth } from '../../shared/queue/queue-depth.ts';
 import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
 import { DynamoDbRuleStore } from '../../shared/rules/dynamodb-rule-store.ts';
 import { DynamoDbLinkSlots } from '../../shared/links/dynamodb-link-slots.ts';
@@ -123,7 +124,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const subscriptionStore = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aws.tables.rules);
   const deps = { taskStore, queue, logger, ruleStore, subscriptionStore, pool, links };
   const webhook = await listen(createWebhookApp({ ...deps, sources: options.sources ?? {}, ruleLookup: createRuleLookup(ruleStore, 0) }).fetch, options.webhookPort);
-  const api = await listen(createApiApp({ ...deps, apiKeys: [API_KEY] }).fetch);
+  const api = await listen(createApiApp({ ...deps, apiKeys: [API_KEY], queueDepth: new SqsQueueDepth(aws.clients.sqs, aws.queueUrl) }).fetch);
 
   const drain: Harness['drain'] = async ({ idleMs = 1500, maxMs = 30_000 } = {}) => {
     let processed = 0;

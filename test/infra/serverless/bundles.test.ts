@@ -108,6 +108,17 @@ describe('Lambda bundles', () => {
     assert.equal(z.looseObject({ error: z.looseObject({ code: z.string() }) }).parse(JSON.parse(result.body)).error.code, 'WEBHOOK_SOURCE_UNKNOWN');
   });
 
+  it('api: serves the console over TLS with a Secure session cookie, and its health page reads the queue', async () => {
+    const signIn = { ...httpEvent('POST', '/ui/sign-in', undefined, { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://api.example' }), body: new URLSearchParams({ apiKey: API_KEY, next: '/ui/health' }).toString() };
+    const signedIn = z.looseObject({ statusCode: z.number(), cookies: z.array(z.string()) }).parse(await invoke('api', signIn));
+    assert.equal(signedIn.statusCode, 303);
+    const cookie = signedIn.cookies.find((c) => c.startsWith('crossdock_session='))!;
+    for (const flag of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Path=/ui']) assert.ok(cookie.includes(flag), `${flag} in ${cookie}`);
+    const health = HttpResult.parse(await invoke('api', { ...httpEvent('GET', '/ui/health'), cookies: [cookie.split(';')[0]] }));
+    assert.equal(health.statusCode, 200, health.body);
+    assert.match(health.body, /Queue: waiting<b>\d+<\/b>\d+ in flight/);
+  });
+
   it('api → worker: a manual sync is recorded and queued, and the worker hands a failed copy back to the queue', async () => {
     // Nothing listens on the registry's port: the copy fails with a retryable connection error.
     const created = HttpResult.parse(await invoke('api', httpEvent('POST', '/sync', {

@@ -236,6 +236,10 @@ describe('serverless package (offline)', () => {
       'ANY /subscriptions/{proxy+}': 'ApiLambdaFunction',
       'ANY /tasks': 'ApiLambdaFunction',
       'ANY /tasks/{proxy+}': 'ApiLambdaFunction',
+      // The console.
+      'GET /': 'ApiLambdaFunction',
+      'ANY /ui': 'ApiLambdaFunction',
+      'ANY /ui/{proxy+}': 'ApiLambdaFunction',
     });
   });
 
@@ -265,6 +269,8 @@ describe('serverless package (offline)', () => {
         'dynamodb:GetItem TasksTable', 'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable', 'dynamodb:BatchGetItem TasksTable',
         'dynamodb:Query TasksTable/index/byTime',
         'sqs:SendMessage TasksQueue',
+        // The console's health summary: queue depth, and the oldest waiting task.
+        'sqs:GetQueueAttributes TasksQueue', 'dynamodb:Query TasksTable/index/byWaiting',
         // The webhook sources' registries are declared registries (issue 8): read for their names.
         secret('api-keys'), secret('registries'), secret('webhook-sources'),
       ],

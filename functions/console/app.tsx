@@ -1,0 +1,56 @@
+/**
+ * The console: server-rendered pages over the same stores and domain functions as the JSON
+ * API, mounted under `/ui` by the API app. Sign-in is open; every other page needs a session,
+ * and every change its CSRF token and our own origin.
+ */
+import { Hono } from 'hono';
+import { InvalidInputError } from '../../shared/errors.ts';
+import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
+import type { QueueDepth } from '../../shared/queue/queue-depth.ts';
+import type { RuleStore } from '../../shared/rules/rule-store.ts';
+import type { SubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
+import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
+import { authRoutes, signOutRoute } from './auth-routes.tsx';
+import { requireCsrf, requireSession, securityHeaders, type ConsoleEnv } from './guard.ts';
+import { Problems, type Nav } from './layout.tsx';
+import { healthRoutes, subscriptionRoutes } from './others-routes.tsx';
+import { render } from './render.tsx';
+import { ruleRoutes } from './rules-routes.tsx';
+import { createSessionKeys, DEFAULT_SESSION_TTL_MS } from './session.ts';
+import { taskRoutes } from './tasks-routes.tsx';
+
+export interface ConsoleDeps extends EnqueueDeps {
+  ruleStore: RuleStore;
+  subscriptionStore: SubscriptionStore;
+  pool: RegistryPool;
+  apiKeys: readonly string[];
+  /** SQS GetQueueAttributes for the health summary; without it the page says so. */
+  queueDepth?: QueueDepth;
+  /** Pages for the stores this service has (executions, links): absent, no navigation entry. */
+  nav?: Nav;
+  sessionTtlMs?: number;
+}
+
+export function createConsoleApp(deps: ConsoleDeps) {
+  const keys = createSessionKeys(deps.apiKeys);
+  const ttlMs = deps.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
+  const nowMs = () => (deps.now ?? (() => new Date()))().getTime();
+  const full = { ...deps, nav: deps.nav ?? {} };
+  const app = new Hono<ConsoleEnv>();
+  app.onError((error, c) => {
+    if (error instanceof InvalidInputError) return render(c, { title: 'Not valid', nav: full.nav, status: 400, body: <Problems title={error.message} problems={error.problems} /> });
+    deps.logger.error('console request failed', { path: c.req.path, method: c.req.method, error: error instanceof Error ? error.message : String(error) });
+    return render(c, { title: 'Something failed', nav: full.nav, status: 500, body: <p>The request failed; the service log has the details. <a href="/ui/tasks">Back to the records</a></p> });
+  });
+  app.use('*', securityHeaders());
+  app.route('/', authRoutes({ keys, ttlMs, now: nowMs, logger: deps.logger }));
+  app.use('*', requireSession(keys, nowMs));
+  app.use('*', requireCsrf(keys));
+  app.route('/', signOutRoute());
+  app.route('/', taskRoutes(full));
+  app.route('/', ruleRoutes(full));
+  app.route('/', subscriptionRoutes(full));
+  app.route('/', healthRoutes(full));
+  app.all('*', (c) => render(c, { title: 'Not found', nav: full.nav, status: 404, body: <p>No console page here. <a href="/ui/tasks">Records</a></p> }));
+  return app;
+}
