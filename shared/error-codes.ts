@@ -65,7 +65,7 @@ export const ERROR_CODES = {
   MANIFEST_INVALID: code('registry', 502, false, 'a manifest that is not valid JSON or lacks required fields'),
   MANIFEST_TOO_LARGE: code('registry', 502, false, 'a manifest larger than registries accept (4 MiB)'),
   MANIFEST_UNSUPPORTED: code('registry', 502, false, 'a manifest of a kind crossdock does not copy (Docker schema 1)'),
-  NOTIFICATION_FAILED: code('transient', 502, true, 'a notification target did not accept a delivery (it is retried with backoff; a 4xx is not retried)'),
+  NOTIFICATION_FAILED: code('transient', 503, true, 'a notification target did not accept a delivery (it is retried with backoff; a 4xx is not retried)'),
   NOT_FOUND: code('not-found', 404, false, 'no such API route'),
   OUTPUT_UNWRITABLE: code('input', 400, false, 'an output file named on the command line cannot be written'),
   PLATFORM_INVALID: code('input', 400, false, 'a platform filter that is not os/arch[/variant]'),
