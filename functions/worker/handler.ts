@@ -10,7 +10,7 @@ import type { Task } from '../../shared/tasks/task.ts';
 import { createWorker } from '../../shared/tasks/worker.ts';
 import { loadLambdaConfig } from '../config/lambda-config.ts';
 import { rebuildWithRegistries } from '../config/rebuild-with-registries.ts';
-import { createNotificationParts } from '../wiring/notifications.ts';
+import { createNotificationParts, type NotificationParts } from '../wiring/notifications.ts';
 import { createStores } from '../wiring/stores.ts';
 import { createSqsHandler, type LambdaContext } from './sqs-handler.ts';
 
@@ -21,8 +21,11 @@ const writeMetrics = (task: Task) => {
   const now = new Date();
   for (const line of [taskEmfLine(task, now), ...manifestGets.flush(now)]) process.stdout.write(line + '\n');
 };
+let notifications: NotificationParts | undefined;
 const current = rebuildWithRegistries(config.secrets, config.logger, (parts, secrets) => {
-  const notifications = createNotificationParts(secrets, { ...stores, ...config.settings });
+  // Rebuilt with the registries: one invocation at a time, so nothing uses the replaced agents.
+  void notifications?.close();
+  notifications = createNotificationParts(secrets, { ...stores, ...config.settings });
   return createSqsHandler(createWorker({
     taskStore: stores.taskStore, engine: parts.engine, logger: config.logger, queue: stores.queue, maxReceiveCount: config.settings.maxReceiveCount,
     links: createLinkGate({ links: stores.links, slots: stores.linkSlots, logger: config.logger, engineFor: parts.engineFor }),

@@ -108,6 +108,17 @@ describe('the local runtime: GET /metrics after a workload, and notifications wi
     const anonymous = await fetch(`${runtime.url}/metrics`);
     assert.equal(anonymous.status, 401);
 
+    // A rule may only name declared targets: every unknown one is listed in one 400.
+    const refused = await fetch(`${runtime.url}/rules`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bad targets', source: { registry: src.host, namespace: 'team' }, destinations: [{ registry: dst.host, namespace: 'x' }], notifications: [{ on: 'failure', targets: ['ops', 'nope'] }, { on: 'task', targets: ['gone'] }] }),
+    });
+    assert.equal(refused.status, 400);
+    const problems = JSON.stringify(await refused.json());
+    assert.match(problems, /notifications\.0\.targets: no notification target \\"nope\\" is declared/);
+    assert.match(problems, /notifications\.1\.targets: no notification target \\"gone\\" is declared/);
+
     // The runtime's worker tells the declared target of the failure, once, signed.
     assert.equal(receiver.received.length, 1);
     assert.equal(receiver.received[0]!.json.task.id, failed[0]!.id);
