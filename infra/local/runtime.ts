@@ -58,7 +58,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
   };
   // Answers until the service is wired: the port is taken before anything else starts.
   let handle = (_request: Request): Response | Promise<Response> =>
-    Response.json({ error: { code: 'SERVICE_STARTING', message: 'crossdock is starting; retry shortly' } }, { status: 503, headers: { 'retry-after': '1' } });
+    Response.json({ error: { code: 'SERVICE_STARTING', message: 'crossdock is starting; retry shortly', retryable: true } }, { status: 503, headers: { 'retry-after': '1' } });
   try {
     // The port first: when it is taken, nothing else has started (no embedded servers, no
     // poller retrying a closed queue), and the start fails with one line.

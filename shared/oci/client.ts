@@ -159,8 +159,8 @@ export class RegistryClient {
     return retry(what, this.#context(options), attempt, classify, onRetry);
   }
 
-  #context(options: CallOptions, replayable = true): RetryContext {
-    const policy = options.retry === 'never' || !replayable ? { ...this.#policy, ...ONCE } : (options.retry ?? this.#policy);
+  #context(options: CallOptions): RetryContext {
+    const policy = options.retry === 'never' ? { ...this.#policy, ...ONCE } : (options.retry ?? this.#policy);
     return {
       policy,
       sleep: this.#sleep,

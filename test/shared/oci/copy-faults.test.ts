@@ -172,7 +172,7 @@ describe('copyImage survives broken blob transfers', () => {
 });
 
 describe('copyImage survives a failing destination', () => {
-  test('a 503 on one PATCH chunk is answered by sending that chunk again', async () => {
+  test('a 503 on one PATCH chunk is answered by copying the blob again', async () => {
     const pushed = await pushImage(src, 'upload/patch-503', { tag: 'v1', layers: 1, layerSize: 256 * KiB });
     const engine = engineWith(createFakeClock(), { chunkSize: 64 * KiB });
     dstProxy.addFault({ method: 'PATCH', path: /\/blobs\/uploads\//, action: { kind: 'status', status: 503 } });
@@ -182,7 +182,8 @@ describe('copyImage survives a failing destination', () => {
 
     assert.equal(result.status, 'copied');
     const patches = dstProxy.requests.slice(from).filter((r) => r.method === 'PATCH');
-    // 256 KiB in 64 KiB chunks: three PATCHes (the last chunk goes with the PUT), one of them twice.
+    // 256 KiB in 64 KiB chunks: three PATCHes (the last chunk goes with the PUT). The blob copy
+    // owns the retry, so the refused first chunk opens a new session that sends all three.
     assert.deepEqual(patches.map((r) => r.fault), ['status', undefined, undefined, undefined]);
     await assertImageAt(dst, 'upload/patch-503', 'v1', pushed);
   });

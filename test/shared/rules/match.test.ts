@@ -115,3 +115,14 @@ describe('rule scopes: one repository by its whole name, the registry root, the 
     assert.equal(rule({ source: { registry: 'src.example' }, destinations: [{ registry: 'dst.example' }], overwrite: false }).overwrite, false);
   });
 });
+
+describe('RuleIndex owns its compiled tag patterns', () => {
+  test('an index compiles a rule\'s pattern once and keeps it; another index (rules reloaded) compiles its own', () => {
+    const first = new RuleIndex([renamed]);
+    const pattern = first.patternOf(renamed);
+    assert.equal(first.patternOf(renamed), pattern);
+    assert.equal(pattern.test('v2'), true);
+    assert.equal(pattern.test('v2-rc1'), false);
+    assert.notEqual(new RuleIndex([renamed]).patternOf(renamed), pattern);
+  });
+});
