@@ -172,8 +172,9 @@ export class Authenticator {
     } catch (error) {
       // Refused with a provider's credentials: they may have been revoked before their expiry.
       // Ask the provider once more (it may then say why, e.g. a withdrawn grant) and retry.
-      if (!(error instanceof AuthError) || !this.#options.provider) throw error;
-      this.#options.provider.invalidate?.();
+      const provider = this.#options.provider;
+      if (!(error instanceof AuthError) || !provider?.invalidate) throw error;
+      provider.invalidate();
       return this.#fetchTokenWith(await this.#credentials(signal), scheme, scopes, signal);
     }
   }

@@ -78,6 +78,21 @@ describe('ECR as a destination', () => {
     });
   });
 
+  test('ECR as a source: the same token pulls, and nothing is created at the source', async () => {
+    const pushed = await pushImage(src, 'team/roundtrip', { tag: 'v1', seed: 'ecr-roundtrip' });
+    const engine = worker({ [src.host]: {}, [dst.host]: ecrEntry() });
+    try {
+      await engine.copyImage(ref(src.host, 'team/roundtrip', 'v1'), ref(dst.host, 'mirror/roundtrip'));
+      const creates = plane.count('CreateRepository');
+      const result = await engine.copyImage(ref(dst.host, 'mirror/roundtrip', 'v1'), ref(src.host, 'back/roundtrip'));
+      assert.equal(result.status, 'copied');
+      assert.equal(plane.count('CreateRepository'), creates, 'a pull creates nothing');
+    } finally {
+      await engine.close();
+    }
+    await assertImageAt(src, 'back/roundtrip', 'v1', pushed);
+  });
+
   test('two workers pushing to the same new repository at once both succeed; the second creation is "already exists"', async () => {
     const pushed = await pushImage(src, 'team/raced', { tag: 'v1', seed: 'ecr-raced' });
     const before = plane.calls.length;
