@@ -3,8 +3,11 @@
  * registries, a rule from the source's `bench` namespace to the destination, and distribution push
  * webhooks for TASKS distinct tags (one small image tagged many times, over a few repositories).
  * The runtime's RSS (from /proc) is read once the destination holds 1,000 of the tags, and again
- * at every further 1,000; prints one JSON line:
- *   {"tasks":8000,"rss_mb":{"after_1000":…,"after_8000":…},"ratio":…,"series_mb":[…],"seconds":…}
+ * at every further 1,000, beside the V8 heap's committed size as the runtime last reported it
+ * (test/bench/memory-probe.mjs, loaded with NODE_OPTIONS) and RSS less that heap (native memory);
+ * prints one JSON line:
+ *   {"tasks":8000,"rss_mb":{"after_1000":…,"after_8000":…},"ratio":…,"series_mb":[…],
+ *    "heap_total_series_mb":[…],"outside_heap_series_mb":[…],"seconds":…}
  *
  *   npm run bench:memory [-- --tasks 8000 --repositories 10]
  *
@@ -58,6 +61,12 @@ async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
   return Math.round(kb / 1024);
+}
+
+/** The runtime's last V8 heap report (memory-probe.mjs), undefined before the first one. */
+async function heapReport(): Promise<{ rss: number; heapTotal: number } | undefined> {
+  const text = await readFile(join(dir!, 'memory-probe.json'), 'utf8').catch(() => undefined);
+  return text ? (JSON.parse(text) as { rss: number; heapTotal: number }) : undefined;
 }
 
 async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
@@ -116,7 +125,16 @@ try {
     runtime = spawn('npm', ['start'], {
       cwd: ROOT,
       stdio: ['ignore', log, log],
-      env: { ...process.env, CROSSDOCK_PORT: String(port), CROSSDOCK_DATA_DIR: join(dir, 'data'), CROSSDOCK_CONFIG: config, CROSSDOCK_LOG_FORMAT: 'json', CROSSDOCK_LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        NODE_OPTIONS: [process.env.NODE_OPTIONS, `--import ${JSON.stringify(fileURLToPath(new URL('./memory-probe.mjs', import.meta.url)))}`].filter(Boolean).join(' '),
+        CROSSDOCK_MEMORY_PROBE: join(dir, 'memory-probe.json'),
+        CROSSDOCK_PORT: String(port),
+        CROSSDOCK_DATA_DIR: join(dir, 'data'),
+        CROSSDOCK_CONFIG: config,
+        CROSSDOCK_LOG_FORMAT: 'json',
+        CROSSDOCK_LOG_LEVEL: 'warn',
+      },
     });
   } finally {
     closeSync(log);
@@ -138,6 +156,8 @@ try {
 
   const started = performance.now();
   const series: number[] = [];
+  const heapSeries: Array<number | null> = [];
+  const outsideSeries: Array<number | null> = [];
   let sent = 0;
   let done = 0;
   let lastProgress = Date.now();
@@ -161,7 +181,10 @@ try {
     done = now;
     while (series.length < Math.floor(done / STEP)) {
       series.push(await rssMb(pid));
-      note(`${series.length * STEP} tasks copied, rss ${series.at(-1)} MB, ${Math.round((performance.now() - started) / 1000)} s`);
+      const heap = await heapReport();
+      heapSeries.push(heap ? heap.heapTotal : null);
+      outsideSeries.push(heap ? heap.rss - heap.heapTotal : null);
+      note(`${series.length * STEP} tasks copied, rss ${series.at(-1)} MB (V8 heap ${heapSeries.at(-1)} MB, outside it ${outsideSeries.at(-1)} MB), ${Math.round((performance.now() - started) / 1000)} s`);
     }
   }
   const first = series[0]!;
@@ -172,6 +195,8 @@ try {
     rss_mb: { after_1000: first, [`after_${Math.floor(TASKS / STEP) * STEP}`]: last },
     ratio: Math.round((last / first) * 100) / 100,
     series_mb: series,
+    heap_total_series_mb: heapSeries,
+    outside_heap_series_mb: outsideSeries,
     seconds: Math.round((performance.now() - started) / 1000),
   }));
 } catch (error) {
