@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { after, before, describe, test } from 'node:test';
 import { DynamoDbRuleStore } from '../../../shared/rules/dynamodb-rule-store.ts';
-import { DynamoDbSubscriptionStore } from '../../../shared/subscriptions/subscription-store.ts';
+import { DynamoDbSubscriptionStore } from '../../../shared/subscriptions/dynamodb-subscription-store.ts';
 import { startLocalAws, type LocalAws } from '../../support/aws.ts';
 
 let aws: LocalAws;
