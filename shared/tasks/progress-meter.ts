@@ -16,6 +16,7 @@ export class ProgressMeter {
   #blobsTotal = 0;
   #lastBytes = 0;
   #lastAt: number;
+  readonly #initial: number;
   readonly #now: () => number;
 
   /** `alreadyDone`: bytes an earlier invocation left committed at the destination. */
@@ -24,6 +25,12 @@ export class ProgressMeter {
     this.#lastAt = now();
     this.#bytesDone = alreadyDone;
     this.#lastBytes = alreadyDone;
+    this.#initial = alreadyDone;
+  }
+
+  /** Blob bytes moved by this invocation. */
+  get movedBytes(): number {
+    return this.#bytesDone - this.#initial;
   }
 
   readonly onBytes = (n: number): void => {
@@ -55,13 +62,21 @@ export class ProgressMeter {
   }
 }
 
-/** Writes the meter's snapshot every `intervalMs` until stopped; a failed write is logged, not fatal. */
+/**
+ * Writes the meter's snapshot every `intervalMs` until stopped, only while blob bytes are moving
+ * (some blob reached is unfinished and bytes arrived since the last write): a small image slowed
+ * by a busy registry writes nothing. A failed write is logged, not fatal.
+ */
 export function reportProgress(store: TaskStore, taskId: string, meter: ProgressMeter, logger: Logger, intervalMs = PROGRESS_INTERVAL_MS): { stop(): void } {
   let writing = false;
+  let written = -1;
   const timer = setInterval(() => {
     if (writing) return;
+    const progress = meter.snapshot();
+    if (progress.bytesDone >= progress.bytesTotal || progress.bytesDone === written) return;
     writing = true;
-    store.updateProgress(taskId, meter.snapshot())
+    written = progress.bytesDone;
+    store.updateProgress(taskId, progress)
       .catch((error: unknown) => logger.warn('progress not recorded', { error: (error as Error).message }))
       .finally(() => (writing = false));
   }, intervalMs);

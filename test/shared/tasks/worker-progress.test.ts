@@ -115,3 +115,31 @@ describe('live progress', () => {
     assert.equal((await store.get(task.id))?.progress, undefined);
   });
 });
+
+describe('invocations that stop before any byte moves', () => {
+  test('pause twice, then count as a retryable DEADLINE_EXCEEDED instead of going round forever', async () => {
+    proxy.clearFaults();
+    const repository = 'progress/stalled';
+    await pushImage(src, repository, { tag: 'v1', layers: 0, sharedLayers: [randomBytes(16 * MiB)] });
+    const task = newTask({
+      kind: 'manual',
+      source: { registry: proxy.host, repository, tag: 'v1' },
+      destination: { registry: dst.host, repository, tag: 'v1' },
+      options: { overwrite: false, platforms: [], referrers: false },
+      identity: repository,
+    }, new Date());
+    await store.create(task);
+    const worker = createWorker({ store, engine, logger: silentLogger, maxReceiveCount: 5 });
+    const body = JSON.stringify({ taskId: task.id });
+    const seen: Array<Task['resume']> = [];
+    for (let receive = 1; receive <= 3; receive++) {
+      // A deadline already past: the large blob stops before its first byte every time.
+      assert.deepEqual(await worker([{ messageId: `m${receive}`, body, receiveCount: receive }], { deadline: Date.now() }), [`m${receive}`]);
+      seen.push((await store.get(task.id))?.resume);
+    }
+    assert.deepEqual(seen.map((r) => r?.stalled), [1, 2, 2]);
+    const record = await store.get(task.id);
+    assert.equal(record?.status, 'PENDING');
+    assert.equal(record?.error?.code, 'DEADLINE_EXCEEDED', JSON.stringify(record?.error));
+  });
+});
