@@ -8,6 +8,11 @@ import type { TaskProgress } from './task.ts';
 import type { TaskStore } from './task-store.ts';
 
 export const PROGRESS_INTERVAL_MS = 5_000;
+/**
+ * Less than this left to move: no write. Small images on a busy machine can outlast the first
+ * interval (bench:capacity at a load average of 40 did), and their record is written soon anyway.
+ */
+export const PROGRESS_MIN_REMAINING = 1024 * 1024;
 
 export class ProgressMeter {
   #bytesDone = 0;
@@ -64,8 +69,9 @@ export class ProgressMeter {
 
 /**
  * Writes the meter's snapshot every `intervalMs` until stopped, only while blob bytes are moving
- * (some blob reached is unfinished and bytes arrived since the last write): a small image slowed
- * by a busy registry writes nothing. A failed write is logged, not fatal.
+ * (at least PROGRESS_MIN_REMAINING of the blobs reached is still to move, and bytes arrived since
+ * the last write): a small image slowed by a busy registry writes nothing. A failed write is
+ * logged, not fatal.
  */
 export function reportProgress(store: TaskStore, taskId: string, meter: ProgressMeter, logger: Logger, intervalMs = PROGRESS_INTERVAL_MS): { stop(): void } {
   let writing = false;
@@ -73,7 +79,7 @@ export function reportProgress(store: TaskStore, taskId: string, meter: Progress
   const timer = setInterval(() => {
     if (writing) return;
     const progress = meter.snapshot();
-    if (progress.bytesDone >= progress.bytesTotal || progress.bytesDone === written) return;
+    if (progress.bytesTotal - progress.bytesDone < PROGRESS_MIN_REMAINING || progress.bytesDone === written) return;
     writing = true;
     written = progress.bytesDone;
     store.updateProgress(taskId, progress)
