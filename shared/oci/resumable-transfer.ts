@@ -74,19 +74,19 @@ export async function transferResumable(source: BlobEndpoint, destination: BlobE
   let paused = false;
   let sourceError: unknown;
 
+  // At the stop time the source is cut: the read below ends, and so does the PATCH body.
+  let reading = true;
+  void ledger.stopped.then(() => {
+    if (!reading) return;
+    paused = true;
+    (opened.body as Readable).destroy();
+  });
+
   async function* body(): AsyncGenerator<Buffer> {
-    const chunks = opened.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     let skip = opened.skip;
-    const stop = ledger.stopped.then(() => 'stop' as const);
     try {
-      for (;;) {
-        const next = await Promise.race([chunks.next(), stop]);
-        if (next === 'stop') {
-          paused = true;
-          return;
-        }
-        if (next.done) return;
-        let chunk = next.value;
+      for await (const data of opened.body) {
+        let chunk = data as Buffer;
         if (skip > 0) {
           const dropped = Math.min(skip, chunk.length);
           skip -= dropped;
@@ -99,11 +99,13 @@ export async function transferResumable(source: BlobEndpoint, destination: BlobE
         sent += chunk.length;
         options.onBytes?.(chunk.length);
         yield chunk;
+        if (paused) return;
       }
     } catch (error) {
       // End the PATCH instead of breaking it off: the session stays usable (to cancel or resume).
-      sourceError = error;
+      if (!paused) sourceError = error;
     } finally {
+      reading = false;
       (opened.body as Readable).destroy();
     }
   }

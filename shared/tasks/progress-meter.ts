@@ -8,6 +8,11 @@ import type { TaskProgress } from './task.ts';
 import type { TaskStore } from './task-store.ts';
 
 export const PROGRESS_INTERVAL_MS = 5_000;
+/**
+ * Less than this left to move: no write. Small images on a busy machine can outlast the first
+ * interval (bench:capacity at a load average of 40 did), and their record is written soon anyway.
+ */
+export const PROGRESS_MIN_REMAINING = 1024 * 1024;
 
 export class ProgressMeter {
   #bytesDone = 0;
@@ -16,6 +21,7 @@ export class ProgressMeter {
   #blobsTotal = 0;
   #lastBytes = 0;
   #lastAt: number;
+  readonly #initial: number;
   readonly #now: () => number;
 
   /** `alreadyDone`: bytes an earlier invocation left committed at the destination. */
@@ -24,6 +30,12 @@ export class ProgressMeter {
     this.#lastAt = now();
     this.#bytesDone = alreadyDone;
     this.#lastBytes = alreadyDone;
+    this.#initial = alreadyDone;
+  }
+
+  /** Blob bytes moved by this invocation. */
+  get movedBytes(): number {
+    return this.#bytesDone - this.#initial;
   }
 
   readonly onBytes = (n: number): void => {
@@ -55,13 +67,22 @@ export class ProgressMeter {
   }
 }
 
-/** Writes the meter's snapshot every `intervalMs` until stopped; a failed write is logged, not fatal. */
+/**
+ * Writes the meter's snapshot every `intervalMs` until stopped, only while blob bytes are moving
+ * (at least PROGRESS_MIN_REMAINING of the blobs reached is still to move, and bytes arrived since
+ * the last write): a small image slowed by a busy registry writes nothing. A failed write is
+ * logged, not fatal.
+ */
 export function reportProgress(store: TaskStore, taskId: string, meter: ProgressMeter, logger: Logger, intervalMs = PROGRESS_INTERVAL_MS): { stop(): void } {
   let writing = false;
+  let written = -1;
   const timer = setInterval(() => {
     if (writing) return;
+    const progress = meter.snapshot();
+    if (progress.bytesTotal - progress.bytesDone < PROGRESS_MIN_REMAINING || progress.bytesDone === written) return;
     writing = true;
-    store.updateProgress(taskId, meter.snapshot())
+    written = progress.bytesDone;
+    store.updateProgress(taskId, progress)
       .catch((error: unknown) => logger.warn('progress not recorded', { error: (error as Error).message }))
       .finally(() => (writing = false));
   }, intervalMs);

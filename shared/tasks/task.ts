@@ -60,6 +60,8 @@ export const TaskResume = z.strictObject({
   /** Invocations that stopped at their deadline so far. */
   pauses: z.number().int().positive(),
   pausedAt: z.string(),
+  /** Pauses in a row that moved no blob byte (reset by one that did). */
+  stalled: z.number().int().positive().optional(),
 });
 export type TaskResume = z.infer<typeof TaskResume>;
 

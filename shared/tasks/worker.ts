@@ -5,7 +5,7 @@
  * which records FAILED (dead-lettered) and lets the message go to the dead-letter queue, whence a
  * redrive runs the task again; permanent failures are recorded and acknowledged.
  */
-import { asCrossdockError } from '../errors.ts';
+import { asCrossdockError, DeadlineExceededError } from '../errors.ts';
 import type { LinkGate } from '../links/link-gate.ts';
 import type { Logger } from '../log.ts';
 import type { CopyEngine, CopyResult } from '../oci/copy.ts';
@@ -64,6 +64,8 @@ export interface WorkerInvocation {
 export const RECORD_MARGIN_MS = 5_000;
 /** Time kept back before that for resumable uploads to end their request and save their progress. */
 export const PAUSE_MARGIN_MS = 5_000;
+/** Pauses in a row with no blob byte moved before a task is treated as failing (DEADLINE_EXCEEDED). */
+export const MAX_STALLED_PAUSES = 3;
 /** Neither margin takes more than this share of a short invocation (the local runtime's limit). */
 const MARGIN_SHARE = 0.2;
 
@@ -142,16 +144,25 @@ export function createWorker(deps: WorkerDeps) {
     const onLink = admission ? linkFields(admission, task) : {};
     const transferStart = now().getTime();
     try {
+      // The progress writes end with the copy, before the outcome is (no write refused after it).
       const { status, result } = task.kind === 'delete'
-        ? await replicateDelete(deps.engine.pool, task, { deadline: times.copyDeadline, ...(invocation.signal ? { signal: invocation.signal } : {}) })
+        ? await replicateDelete(deps.engine.pool, task, { deadline: times.copyDeadline, ...(invocation.signal ? { signal: invocation.signal } : {}) }).finally(() => reporter.stop())
         : await copyTask({ ...deps, ...(admission?.engine ? { engine: admission.engine } : {}) }, task, times.copyDeadline, invocation.signal, ledger, meter, admission?.session?.pace)
+          .finally(() => reporter.stop())
           .then((copied) => ({ status: copied.status === 'skipped' ? 'SKIPPED' as const : 'SUCCEEDED' as const, result: toTaskResult(copied) }));
       await deps.taskStore.finish(taskId, { status, result, ...started(task), ...onLink, ...(admission ? { transferMs: now().getTime() - transferStart } : {}) }, now());
       log.info('task finished', { status, digest: result.digest, size: result.bytes, reason: result.reason });
       observe(taskId, log, after);
       return true;
-    } catch (thrown) {
-      if (thrown instanceof TransferPausedError && !invocation.signal?.aborted) return await pause(record, task, ledger, meter, log);
+    } catch (caught) {
+      let thrown = caught;
+      if (thrown instanceof TransferPausedError && !invocation.signal?.aborted) {
+        await ledger.settled();
+        if (meter.movedBytes > 0 || (task.resume?.stalled ?? 0) + 1 < MAX_STALLED_PAUSES) return await pause(record, task, ledger, meter, log);
+        // Invocations that end before any byte moves (too short a limit, a stalled source) go
+        // the way of any retryable failure, towards the dead-letter queue, not round forever.
+        thrown = new DeadlineExceededError(`copy ${formatReference(task.source)} → ${formatReference(task.destination)}: ${MAX_STALLED_PAUSES} invocations in a row stopped with no byte moved`, caught);
+      }
       if (invocation.signal?.aborted) {
         await deps.taskStore.release(taskId, { code: 'INTERRUPTED', message: 'the worker stopped during the copy; it will run again' }, now());
         log.warn('task interrupted', {});
@@ -184,7 +195,8 @@ export function createWorker(deps: WorkerDeps) {
    */
   const pause = async (record: QueueRecord, task: Task, ledger: TransferLedger, meter: ProgressMeter, log: Logger): Promise<boolean> => {
     await ledger.settled();
-    const resume = { blobs: ledger.progress(), pauses: (task.resume?.pauses ?? 0) + 1, pausedAt: now().toISOString() };
+    const stalled = meter.movedBytes > 0 ? 0 : (task.resume?.stalled ?? 0) + 1;
+    const resume = { blobs: ledger.progress(), pauses: (task.resume?.pauses ?? 0) + 1, pausedAt: now().toISOString(), ...(stalled > 0 ? { stalled } : {}) };
     if (!(await deps.taskStore.pause(task.id, resume, meter.snapshot(), now()))) {
       log.warn('task not paused', { why: 'no longer running' });
       return true;

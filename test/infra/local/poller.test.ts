@@ -67,4 +67,33 @@ describe('the local poller', () => {
       await poller.stop(0);
     }
   });
+
+  test('with invocationSeconds, each batch\'s context counts down from that limit as Lambda\'s timeout would', async () => {
+    const remaining: number[] = [];
+    const poller = startPoller({
+      sqs: aws.clients.sqs,
+      queueUrl: aws.queueUrl,
+      concurrency: 1,
+      batchSize: 1,
+      visibilityTimeoutSeconds: 30,
+      invocationSeconds: 2,
+      logger: silentLogger,
+      handler: async (_event, context) => {
+        remaining.push(context.getRemainingTimeInMillis());
+        await new Promise((r) => setTimeout(r, 300));
+        remaining.push(context.getRemainingTimeInMillis());
+        return { batchItemFailures: [] };
+      },
+    });
+    try {
+      await aws.clients.sqs.send(new SendMessageCommand({ QueueUrl: aws.queueUrl, MessageBody: 'limited' }));
+      poller.wake();
+      await until('the batch', () => (remaining.length >= 2 ? true : undefined));
+      const [first, second] = remaining as [number, number];
+      assert.ok(first <= 2000 && first > 1000, `remaining at the start: ${first}`);
+      assert.ok(second <= first - 300, `remaining after 300 ms: ${second} (from ${first})`);
+    } finally {
+      await poller.stop(0);
+    }
+  });
 });

@@ -12,12 +12,13 @@ import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.ts';
 import { closeRegistryClients, getBlob, getManifest, hasBlob, pushImage } from '../../support/images.ts';
 import { startRegistries, type TestRegistry } from '../../support/registry.ts';
 
-// Large blobs through the local runtime with a Lambda-like 1 s invocation limit: the source is
-// read through a proxy that slows it to RATE (so a blob takes several invocations), and the
-// destination's proxy counts every request body byte it receives.
+// Large blobs through the local runtime with a Lambda-like 3 s invocation limit (1 s left too
+// little past the claim on a machine at a load average of 40): the source is read through a proxy
+// that slows it to RATE (so a blob takes several invocations), and the destination's proxy counts
+// every request body byte it receives.
 const MiB = 1024 * 1024;
 const SIZE = 64 * MiB;
-const RATE = 24 * MiB;
+const RATE = 8 * MiB;
 const KEY = 'resume-test-key';
 const BLOB_GET = /\/blobs\/sha256:/;
 
@@ -42,7 +43,7 @@ describe('resumable transfers: a blob longer than one invocation', () => {
       apiKeys: [KEY],
       registries: { [srcProxy.host]: {}, [dstProxy.host]: {} },
       // Fewer receives than the copy needs invocations: a stop at the deadline must not count.
-      worker: { ...config.worker, invocationSeconds: 1, maxReceiveCount: 2, concurrency: 1, visibilityTimeoutSeconds: 30 },
+      worker: { ...config.worker, invocationSeconds: 3, maxReceiveCount: 2, concurrency: 1, visibilityTimeoutSeconds: 30 },
     }, {}, silentLogger);
   });
 
@@ -81,7 +82,7 @@ describe('resumable transfers: a blob longer than one invocation', () => {
 
   const finished = (task: Task) => ['SUCCEEDED', 'FAILED', 'SKIPPED'].includes(task.status);
 
-  test('a 64 MiB layer is copied over several 1 s invocations, each going on where the last stopped', async () => {
+  test('a 64 MiB layer is copied over several 3 s invocations, each going on where the last stopped', async () => {
     srcProxy.clearFaults();
     srcProxy.addFault({ method: 'GET', path: BLOB_GET, times: Infinity, action: { kind: 'throttle', bytesPerSecond: RATE } });
     const before = dstProxy.bytesReceived;
