@@ -7,8 +7,11 @@
  */
 import { z } from 'zod';
 
-/** A lease not renewed for this long is over: its slot is free again (a dead worker's task). */
-export const LEASE_MS = 5_000;
+/**
+ * A lease not renewed for this long is over: its slot is free again (a dead worker's task). Many
+ * renewals long, so that a worker slowed down (a loaded machine, a throttled table) keeps its slot.
+ */
+export const LEASE_MS = 15_000;
 /** How often a running task renews its lease and learns how many tasks share the link. */
 export const RENEW_MS = 1_000;
 /**
