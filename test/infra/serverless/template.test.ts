@@ -264,6 +264,7 @@ describe('serverless package (offline)', () => {
         'dynamodb:GetItem RulesTable', 'dynamodb:PutItem RulesTable', 'dynamodb:DeleteItem RulesTable', 'dynamodb:Scan RulesTable',
         'dynamodb:GetItem TasksTable', 'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable', 'dynamodb:BatchGetItem TasksTable',
         'dynamodb:Query TasksTable/index/byTime',
+        'dynamodb:Query RulesTable/index/bySourceRegistry',
         'sqs:SendMessage TasksQueue',
         // The webhook sources' registries are declared registries (issue 8): read for their names.
         secret('api-keys'), secret('registries'), secret('webhook-sources'),
@@ -271,6 +272,8 @@ describe('serverless package (offline)', () => {
       worker: [
         ...logs('WorkerLogGroup'),
         'dynamodb:GetItem TasksTable', 'dynamodb:UpdateItem TasksTable',
+        // Sync links (issue 13): the links, their shared slots, a queued task's message sent again.
+        'dynamodb:Query RulesTable/index/bySourceRegistry', 'dynamodb:PutItem TasksTable', 'sqs:SendMessage TasksQueue',
         'sqs:ReceiveMessage TasksQueue', 'sqs:DeleteMessage TasksQueue', 'sqs:GetQueueAttributes TasksQueue', 'sqs:ChangeMessageVisibility TasksQueue',
         secret('registries'), secret('webhook-sources'),
       ],
@@ -293,9 +296,10 @@ describe('serverless package (offline)', () => {
     for (const name of LAMBDA_FUNCTIONS) assert.deepEqual(grants(template, `${logicalName(name)}Role`), expected[name].sort(), `${name} role`);
   });
 
-  it('never lets the worker send messages, delete items or scan', () => {
+  it('never lets the worker delete items or scan', () => {
+    // It sends only a queued task's own message again (sync links, issue 13).
     const actions = grants(template, 'WorkerRole').map((grant) => grant.split(' ')[0] ?? grant);
-    for (const forbidden of ['sqs:SendMessage', 'dynamodb:DeleteItem', 'dynamodb:Scan']) assert.ok(!actions.includes(forbidden), forbidden);
+    for (const forbidden of ['dynamodb:DeleteItem', 'dynamodb:Scan']) assert.ok(!actions.includes(forbidden), forbidden);
     assert.ok(actions.every((action) => !action.includes('*')), 'no wildcard action');
   });
 
