@@ -1,10 +1,11 @@
 /**
  * Links in DynamoDB, stored with the rules (table `rules`, see infra/aws/tables.ts):
  *
- *   pk `LINK#<id>`          doc (the Link as JSON)
+ *   pk `LINK#<id>`          doc (the Link as JSON), sourceRegistry `LINK#` + id (index bySourceRegistry)
  *   pk `LINKPAIR#<src>><dst>` linkId: the pair's one link (the uniqueness guard)
  *
- * Access patterns: by id (GetItem), every link (Scan on the prefix; links are few, and the worker
+ * Access patterns: by id (GetItem), every link (Query bySourceRegistry on `LINK#`, a value no
+ * registry name can take, so rules' queries never see links; links are few, and the worker
  * caches the list), create/replace (conditional PutItem on the pair, then PutItem of the link),
  * delete (DeleteItem of both). Without transactions (the embedded DynamoDB has none) a crash
  * between the two writes leaves a pair item naming a missing link; the next put of that pair
@@ -14,6 +15,9 @@ import { ConditionalCheckFailedException, DeleteItemCommand, GetItemCommand, Put
 import { DynamoDbDocuments } from '../store/dynamodb-documents.ts';
 import { Link, pairKey } from './link.ts';
 import { LinkConflictError, type LinkStore } from './link-store.ts';
+
+/** The index partition holding every link: `#` never appears in a registry name. */
+const LINKS_PARTITION = 'LINK#';
 
 export class DynamoDbLinkStore implements LinkStore {
   readonly #documents: DynamoDbDocuments<typeof Link>;
@@ -30,7 +34,7 @@ export class DynamoDbLinkStore implements LinkStore {
     const pair = pairKey(link.sourceRegistry, link.destinationRegistry);
     const previous = await this.#documents.get(link.id);
     await this.#claimPair(pair, link.id);
-    await this.#documents.put(link.id, link);
+    await this.#documents.put(link.id, link, { sourceRegistry: { S: LINKS_PARTITION }, id: { S: link.id } });
     const previousPair = previous && pairKey(previous.sourceRegistry, previous.destinationRegistry);
     if (previousPair !== undefined && previousPair !== pair) await this.#releasePair(previousPair, link.id);
   }
@@ -48,7 +52,7 @@ export class DynamoDbLinkStore implements LinkStore {
   }
 
   async list(): Promise<Link[]> {
-    return (await this.#documents.all()).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    return (await this.#documents.byIndex('bySourceRegistry', 'sourceRegistry', LINKS_PARTITION)).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
   async #claimPair(pair: string, id: string, stale?: string, attempt = 0): Promise<void> {

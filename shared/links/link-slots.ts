@@ -7,8 +7,11 @@
  */
 import { z } from 'zod';
 
-/** A lease not renewed for this long is over: its slot is free again (a dead worker's task). */
-export const LEASE_MS = 5_000;
+/**
+ * A lease not renewed for this long is over: its slot is free again (a dead worker's task). Many
+ * renewals long, so that a worker slowed down (a loaded machine, a throttled table) keeps its slot.
+ */
+export const LEASE_MS = 15_000;
 /** How often a running task renews its lease and learns how many tasks share the link. */
 export const RENEW_MS = 1_000;
 /**
@@ -19,11 +22,14 @@ export const WAITING_TTL_MS = 15_000;
 
 export const SlotState = z.strictObject({
   leases: z.record(z.string(), z.strictObject({ owner: z.string(), expiresAt: z.number() })),
-  waiting: z.record(z.string(), z.strictObject({ arrivedAt: z.number(), seenAt: z.number() })),
+  /** `seq` orders arrivals exactly (the order their writes won), even within one millisecond. */
+  waiting: z.record(z.string(), z.strictObject({ arrivedAt: z.number(), seenAt: z.number(), seq: z.number().int() })),
+  /** The next arrival's `seq`. */
+  seq: z.number().int().nonnegative().default(0),
 });
 export type SlotState = z.infer<typeof SlotState>;
 
-export const EMPTY_STATE: SlotState = { leases: {}, waiting: {} };
+export const EMPTY_STATE: SlotState = { leases: {}, waiting: {}, seq: 0 };
 
 export interface SlotRequest {
   linkId: string;
@@ -51,6 +57,7 @@ export function liveState(state: SlotState, now: number): SlotState {
   return {
     leases: Object.fromEntries(Object.entries(state.leases).filter(([, lease]) => lease.expiresAt > now)),
     waiting: Object.fromEntries(Object.entries(state.waiting).filter(([, entry]) => entry.seenAt > now - WAITING_TTL_MS)),
+    seq: state.seq,
   };
 }
 
@@ -67,19 +74,20 @@ export function decideSlot(state: SlotState, request: SlotRequest, now: number):
     if (own.owner !== request.owner) return { answer: { granted: false, running, why: 'held' }, next: live };
     return { answer: { granted: true, running }, next: { ...live, leases: { ...live.leases, [request.taskId]: { owner: request.owner, expiresAt: now + LEASE_MS } } } };
   }
-  const arrivedAt = live.waiting[request.taskId]?.arrivedAt ?? now;
-  const ahead = Object.entries(live.waiting)
-    .filter(([id, entry]) => id !== request.taskId && (entry.arrivedAt < arrivedAt || (entry.arrivedAt === arrivedAt && id < request.taskId))).length;
+  const known = live.waiting[request.taskId];
+  const arrivedAt = known?.arrivedAt ?? now;
+  const seq = known?.seq ?? live.seq;
+  const ahead = Object.entries(live.waiting).filter(([id, entry]) => id !== request.taskId && entry.seq < seq).length;
   const max = request.maxConcurrentTasks ?? Number.POSITIVE_INFINITY;
   if (running < max && ahead === 0) {
     const { [request.taskId]: _left, ...waiting } = live.waiting;
     const leases = { ...live.leases, [request.taskId]: { owner: request.owner, expiresAt: now + LEASE_MS } };
     const queued = live.waiting[request.taskId] !== undefined;
-    return { answer: { granted: true, running: running + 1, ...(queued ? { arrivedAt } : {}) }, next: { leases, waiting } };
+    return { answer: { granted: true, running: running + 1, ...(queued ? { arrivedAt } : {}) }, next: { leases, waiting, seq: live.seq } };
   }
   return {
     answer: { granted: false, running, why: 'queued', position: ahead + 1, arrivedAt },
-    next: { ...live, waiting: { ...live.waiting, [request.taskId]: { arrivedAt, seenAt: now } } },
+    next: { ...live, waiting: { ...live.waiting, [request.taskId]: { arrivedAt, seenAt: now, seq } }, seq: known ? live.seq : live.seq + 1 },
   };
 }
 

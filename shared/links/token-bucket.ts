@@ -14,8 +14,12 @@ export const REAL_CLOCK: PaceClock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-/** What the bucket holds when full: this many seconds at the current rate (keeps bursts short). */
-const BURST_SECONDS = 0.05;
+/**
+ * What the bucket holds when full: this many seconds at the current rate. Enough to absorb a busy
+ * event loop (a wake-up late by less than this loses no rate); a stream starts with an empty
+ * bucket, so no task gets a head start.
+ */
+const BURST_SECONDS = 0.5;
 const MIN_BURST_BYTES = 16 * 1024;
 
 export class TokenBucket {
@@ -29,7 +33,7 @@ export class TokenBucket {
     this.#rate = rate;
     this.#clock = clock;
     this.#last = clock.now();
-    this.#tokens = this.#capacity();
+    this.#tokens = 0;
   }
 
   get rate(): number {

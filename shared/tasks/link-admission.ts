@@ -11,6 +11,7 @@ import type { LinkSession } from '../links/link-session.ts';
 import { DEFAULT_PATH, linkRef, type LinkRef } from '../links/link.ts';
 import type { CopyEngine } from '../oci/copy.ts';
 import type { Queue, TaskMessage } from '../queue/queue.ts';
+import { FINISHED } from './task.ts';
 import type { TaskStore } from './task-store.ts';
 
 export interface Admitted {
@@ -34,8 +35,9 @@ export interface AdmissionDeps {
 export async function admitTask(deps: AdmissionDeps, message: TaskMessage, log: Logger): Promise<Admitted | Deferred> {
   if (!(await deps.links.any())) return { admitted: true, link: DEFAULT_PATH };
   const task = await deps.store.get(message.taskId);
-  // Gone or finished: the claim says what to do with the message.
-  if (!task || (task.status !== 'PENDING' && task.status !== 'QUEUED' && !(task.status === 'FAILED' && task.deadLettered))) return { admitted: true, link: DEFAULT_PATH };
+  // Gone or finished: the claim says what to do with the message. A RUNNING task is admitted too:
+  // its worker may have died (the claim then takes it over), and it must not run uncapped.
+  if (!task || (FINISHED.has(task.status) && !(task.status === 'FAILED' && task.deadLettered))) return { admitted: true, link: DEFAULT_PATH };
   const link = await deps.links.linkFor(task.source.registry, task.destination.registry);
   if (!link) return { admitted: true, link: DEFAULT_PATH };
   const engine = deps.links.engineFor(link);

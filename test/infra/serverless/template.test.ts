@@ -268,6 +268,7 @@ describe('serverless package (offline)', () => {
         'dynamodb:GetItem RulesTable', 'dynamodb:PutItem RulesTable', 'dynamodb:DeleteItem RulesTable', 'dynamodb:Scan RulesTable',
         'dynamodb:GetItem TasksTable', 'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable', 'dynamodb:BatchGetItem TasksTable',
         'dynamodb:Query TasksTable/index/byTime',
+        'dynamodb:Query RulesTable/index/bySourceRegistry',
         'sqs:SendMessage TasksQueue',
         // The console's health summary: queue depth, and the oldest waiting task.
         'sqs:GetQueueAttributes TasksQueue', 'dynamodb:Query TasksTable/index/byWaiting',
@@ -277,6 +278,8 @@ describe('serverless package (offline)', () => {
       worker: [
         ...logs('WorkerLogGroup'),
         'dynamodb:GetItem TasksTable', 'dynamodb:UpdateItem TasksTable',
+        // Sync links (issue 13): the links, their shared slots, a queued task's message sent again.
+        'dynamodb:Query RulesTable/index/bySourceRegistry', 'dynamodb:PutItem TasksTable', 'sqs:SendMessage TasksQueue',
         'sqs:ReceiveMessage TasksQueue', 'sqs:DeleteMessage TasksQueue', 'sqs:GetQueueAttributes TasksQueue', 'sqs:ChangeMessageVisibility TasksQueue',
         secret('registries'), secret('webhook-sources'),
       ],
@@ -317,9 +320,10 @@ describe('serverless package (offline)', () => {
     assert.deepEqual(z.object({ Type: z.string(), Default: z.string() }).parse((template as { Parameters?: Record<string, unknown> }).Parameters?.CrossAccountRoleArns), { Type: 'CommaDelimitedList', Default: '' });
   });
 
-  it('never lets the worker send messages, delete items or scan', () => {
+  it('never lets the worker delete items or scan', () => {
+    // It sends only a queued task's own message again (sync links, issue 13).
     const actions = grants(template, 'WorkerRole').map((grant) => grant.split(' ')[0] ?? grant);
-    for (const forbidden of ['sqs:SendMessage', 'dynamodb:DeleteItem', 'dynamodb:Scan']) assert.ok(!actions.includes(forbidden), forbidden);
+    for (const forbidden of ['dynamodb:DeleteItem', 'dynamodb:Scan']) assert.ok(!actions.includes(forbidden), forbidden);
     assert.ok(actions.every((action) => !action.includes('*')), 'no wildcard action');
   });
 
