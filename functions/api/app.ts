@@ -1,11 +1,13 @@
 /** The management API: rules, manual sync, replication records; every route needs an API key. */
 import { Hono } from 'hono';
+import type { ExecutionStore } from '../../shared/executions/execution-store.ts';
 import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import type { RuleStore } from '../../shared/rules/rule-store.ts';
 import type { SubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
 import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
 import { apiKeyAuth } from '../http/api-key.ts';
 import { errorResponse, handleError } from '../http/errors.ts';
+import { executionsRoutes } from './executions-routes.ts';
 import { rulesRoutes } from './rules-routes.ts';
 import { subscriptionsRoutes } from './subscriptions-routes.ts';
 import { syncRoutes } from './sync-routes.ts';
@@ -14,6 +16,7 @@ import { tasksRoutes } from './tasks-routes.ts';
 export interface ApiAppDeps extends EnqueueDeps {
   ruleStore: RuleStore;
   subscriptionStore: SubscriptionStore;
+  executionStore: ExecutionStore;
   pool: RegistryPool;
   apiKeys: readonly string[];
 }
@@ -27,5 +30,6 @@ export function createApiApp(deps: ApiAppDeps) {
   app.route('/sync', syncRoutes(deps));
   app.route('/subscriptions', subscriptionsRoutes(deps));
   app.route('/tasks', tasksRoutes(deps));
+  app.route('/executions', executionsRoutes(deps));
   return app;
 }

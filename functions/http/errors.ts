@@ -28,6 +28,7 @@ export function zodProblems(error: ZodError, prefix = ''): string[] {
 const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   RULE_NOT_FOUND: 404,
   TASK_NOT_FOUND: 404,
+  EXECUTION_NOT_FOUND: 404,
   TASK_CONFLICT: 409,
   SUBSCRIPTION_NOT_FOUND: 404,
   INVALID_CURSOR: 400,

@@ -6,6 +6,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ServiceConfig } from '../../shared/config.ts';
+import { DynamoDbExecutionStore } from '../../shared/executions/dynamodb-execution-store.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { Queue } from '../../shared/queue/queue.ts';
 import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
@@ -20,6 +21,7 @@ export interface Stores {
   ruleStore: DynamoDbRuleStore;
   subscriptionStore: DynamoDbSubscriptionStore;
   taskStore: DynamoDbTaskStore;
+  executionStore: DynamoDbExecutionStore;
   queue: Queue;
 }
 
@@ -39,6 +41,7 @@ export function createStores(config: AwsSettings, logger: Logger): Stores {
     ruleStore: new DynamoDbRuleStore(dynamodb, config.rulesTable),
     subscriptionStore: new DynamoDbSubscriptionStore(dynamodb, config.rulesTable),
     taskStore: new DynamoDbTaskStore({ client: dynamodb, tableName: config.tasksTable, retentionDays: config.retentionDays }),
+    executionStore: new DynamoDbExecutionStore({ client: dynamodb, tableName: config.tasksTable, retentionDays: config.retentionDays }),
     queue: new SqsQueue(sqs, config.queueUrl, logger),
   };
 }

@@ -20,6 +20,7 @@ import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { runDueSubscriptions } from '../../shared/intake/due-subscriptions.ts';
 import { sweepStalePending } from '../../shared/tasks/enqueue.ts';
 import { requeueUnfinished } from '../../shared/tasks/recover.ts';
+import { createConsumer } from '../../shared/intake/consumer.ts';
 import { createWorker } from '../../shared/tasks/worker.ts';
 import type { WebhookSource } from '../../shared/webhooks/webhook-source.ts';
 import { createAwsClients } from '../aws/clients.ts';
@@ -67,7 +68,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     const poller: Poller = startPoller({
       sqs,
       queueUrl: serviceConf.queueUrl,
-      handler: createSqsHandler(worker),
+      handler: createSqsHandler(createConsumer(worker, { ...service, maxReceiveCount: config.worker.maxReceiveCount })),
       concurrency: config.worker.concurrency,
       batchSize: config.worker.batchSize,
       visibilityTimeoutSeconds: config.worker.visibilityTimeoutSeconds,
@@ -78,6 +79,9 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
       const sent = await service.queue.send(messages);
       poller.wake();
       return sent;
+    }, sendExpansion: async (messages) => {
+      await service.queue.sendExpansion?.(messages);
+      poller.wake();
     } } };
     const sweep = setInterval(() => {
       sweepStalePending(producer, { olderThanMs: SWEEP_AFTER_MS, limit: 500 }).catch((error: unknown) => logger.error('sweep failed', { error: (error as Error).message }));

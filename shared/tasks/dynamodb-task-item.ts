@@ -8,6 +8,7 @@
  *   doc         JSON: kind, source {tag?, digest?}, destination {tag?}, options, pushedAt?
  *   src, dst    `registry/repository` of source and destination (projected into byTime)
  *   ruleId?     (projected into byTime)
+ *   executionId? (projected into byTime: an execution's tasks are found there, no index of their own)
  *   status, attempts, generation, updatedAt, enqueuedAt?, startedAt?, finishedAt?, durationMs?,
  *   nextAttemptAt?, deadLettered?, result? (JSON), error? (JSON), expiresAt? (TTL once finished)
  *   listKey     `T#<shard>`, listAt `<createdAt>#<id>`      byTime (every task)
@@ -80,6 +81,7 @@ export function toItem(task: Task): Item {
     listAt: { S: listAt(task) },
     ...(task.status === 'PENDING' ? { waitKey: { S: waitKey(shard) } } : {}),
     ruleId: s(task.ruleId),
+    executionId: s(task.executionId),
     src: { S: `${task.source.registry}/${task.source.repository}` },
     dst: { S: `${task.destination.registry}/${task.destination.repository}` },
   };
@@ -115,6 +117,7 @@ export function fromItem(item: Item): Task {
     destination: destination && { ...destination, ...doc.destination },
     options: doc.options,
     ...optional('pushedAt', doc.pushedAt),
+    ...optional('executionId', str('executionId')),
     createdAt,
     status: TaskStatus.safeParse(str('status')).data,
     attempts: num('attempts'),

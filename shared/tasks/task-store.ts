@@ -26,6 +26,7 @@ export interface RepositoryMatch {
 
 export interface TaskFilter {
   ruleId?: string;
+  executionId?: string;
   status?: TaskStatus;
   source?: RepositoryMatch;
   destination?: RepositoryMatch;

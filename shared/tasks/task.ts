@@ -62,6 +62,8 @@ export const Task = z.strictObject({
   deadLettered: z.boolean().optional(),
   /** When the push happened at the source: orders pushes of one tag (older never replaces newer). */
   pushedAt: z.string().optional(),
+  /** The execution (rule run, subscription run, manual sync, webhook delivery) that created it. */
+  executionId: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   enqueuedAt: z.string().optional(),
@@ -80,6 +82,7 @@ export interface NewTask {
   destination: Task['destination'];
   options: TaskOptions;
   pushedAt?: string;
+  executionId?: string;
   /** What makes two requests the same work: an event id, or the source digest and push time. */
   identity: string;
 }
@@ -103,6 +106,7 @@ export function newTask(input: NewTask, now: Date): Task {
     attempts: 0,
     generation: 0,
     ...(input.pushedAt ? { pushedAt: input.pushedAt } : {}),
+    ...(input.executionId ? { executionId: input.executionId } : {}),
     createdAt: at,
     updatedAt: at,
   });

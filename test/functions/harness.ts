@@ -21,6 +21,8 @@ import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
 import type { RedeliveryPolicy } from '../../shared/tasks/redelivery.ts';
 import { createWorker } from '../../shared/tasks/worker.ts';
+import { DynamoDbExecutionStore } from '../../shared/executions/dynamodb-execution-store.ts';
+import { createConsumer } from '../../shared/intake/consumer.ts';
 import { createApiApp } from '../../functions/api/app.ts';
 import { createWebhookApp, type WebhookSource } from '../../functions/webhook/app.ts';
 import { startLocalAws, type LocalAws } from '../support/aws.ts';
@@ -52,6 +54,7 @@ export interface Harness {
   queue: SqsQueue;
   ruleStore: DynamoDbRuleStore;
   subscriptionStore: DynamoDbSubscriptionStore;
+  executionStore: DynamoDbExecutionStore;
   pool: RegistryPool;
   webhookUrl: string;
   apiUrl: string;
@@ -86,9 +89,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
   });
   const engine = new CopyEngine({ pool, logger });
-  const worker = createWorker({ taskStore, engine, logger, maxReceiveCount, ...(options.redelivery ? { queue, redelivery: options.redelivery } : {}) });
   const subscriptionStore = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aws.tables.rules);
-  const deps = { taskStore, queue, logger, ruleStore, subscriptionStore, pool };
+  const executionStore = new DynamoDbExecutionStore({ client: aws.clients.dynamodb, tableName: aws.tables.tasks, retentionDays: 30 });
+  const deps = { taskStore, queue, logger, ruleStore, subscriptionStore, executionStore, pool };
+  // Copies, and the listing steps of rule runs, as the worker function handles them.
+  const worker = createConsumer(
+    createWorker({ taskStore, engine, logger, maxReceiveCount, ...(options.redelivery ? { queue, redelivery: options.redelivery } : {}) }),
+    { ...deps, maxReceiveCount },
+  );
   const webhook = await listen(createWebhookApp({ ...deps, sources: options.sources ?? {}, ruleLookup: createRuleLookup(ruleStore, 0) }).fetch, options.webhookPort);
   const api = await listen(createApiApp({ ...deps, apiKeys: [API_KEY] }).fetch);
 
@@ -109,6 +117,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const failures = await worker(records, { deadline: Date.now() + 60_000 });
       processed += records.length;
       failed += failures.length;
+      // Idle counts from the end of the batch: a batch that took longer than idleMs is not idleness.
+      idleSince = Date.now();
       const done = messages.filter((m) => !failures.includes(m.MessageId!));
       if (done.length > 0) {
         await aws.clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: aws.queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
@@ -123,6 +133,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     queue,
     ruleStore,
     subscriptionStore,
+    executionStore,
     pool,
     webhookUrl: webhook.url,
     apiUrl: api.url,
