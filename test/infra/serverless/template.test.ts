@@ -270,7 +270,9 @@ describe('serverless package (offline)', () => {
       ],
       worker: [
         ...logs('WorkerLogGroup'),
-        'dynamodb:GetItem TasksTable', 'dynamodb:UpdateItem TasksTable',
+        'dynamodb:GetItem TasksTable', 'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable',
+        // Listing steps of rule runs (issue 12): the rule, new tasks and the next steps.
+        'dynamodb:GetItem RulesTable', 'sqs:SendMessage TasksQueue',
         'sqs:ReceiveMessage TasksQueue', 'sqs:DeleteMessage TasksQueue', 'sqs:GetQueueAttributes TasksQueue', 'sqs:ChangeMessageVisibility TasksQueue',
         secret('registries'), secret('webhook-sources'),
       ],
@@ -293,9 +295,9 @@ describe('serverless package (offline)', () => {
     for (const name of LAMBDA_FUNCTIONS) assert.deepEqual(grants(template, `${logicalName(name)}Role`), expected[name].sort(), `${name} role`);
   });
 
-  it('never lets the worker send messages, delete items or scan', () => {
+  it('never lets the worker delete items or scan', () => {
     const actions = grants(template, 'WorkerRole').map((grant) => grant.split(' ')[0] ?? grant);
-    for (const forbidden of ['sqs:SendMessage', 'dynamodb:DeleteItem', 'dynamodb:Scan']) assert.ok(!actions.includes(forbidden), forbidden);
+    for (const forbidden of ['dynamodb:DeleteItem', 'dynamodb:Scan']) assert.ok(!actions.includes(forbidden), forbidden);
     assert.ok(actions.every((action) => !action.includes('*')), 'no wildcard action');
   });
 
