@@ -31,6 +31,7 @@ try {
   const started = performance.now();
   const res = await h.api('POST', `/rules/${rule.id}/run`);
   const answeredMs = Math.round(performance.now() - started);
+  console.error(JSON.stringify({ answered: res.status, answeredMs }));
   if (res.status !== 202) throw new Error(`run answered ${res.status}: ${JSON.stringify(res.body)}`);
   await h.drain({ idleMs: 3000, maxMs: 3_600_000 });
   const execution = (await h.api('GET', `/executions/${res.body.execution.id}`)).body;
