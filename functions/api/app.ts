@@ -1,6 +1,7 @@
 /** The management API: rules, manual sync, replication records; every route needs an API key. */
 import { Hono } from 'hono';
 import type { LinkStore } from '../../shared/links/link-store.ts';
+import type { ExecutionStore } from '../../shared/executions/execution-store.ts';
 import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import type { RuleStore } from '../../shared/rules/rule-store.ts';
 import type { SubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
@@ -9,6 +10,7 @@ import { createConsoleApp, type ConsoleDeps } from '../console/app.tsx';
 import { apiKeyAuth } from '../http/api-key.ts';
 import { errorResponse, handleError } from '../http/errors.ts';
 import { linksRoutes } from './links-routes.ts';
+import { executionsRoutes } from './executions-routes.ts';
 import { rulesRoutes } from './rules-routes.ts';
 import { subscriptionsRoutes } from './subscriptions-routes.ts';
 import { syncRoutes } from './sync-routes.ts';
@@ -17,6 +19,7 @@ import { tasksRoutes } from './tasks-routes.ts';
 export interface ApiAppDeps extends EnqueueDeps {
   ruleStore: RuleStore;
   subscriptionStore: SubscriptionStore;
+  executionStore: ExecutionStore;
   pool: RegistryPool;
   apiKeys: readonly string[];
   /** Sync links (issue 13); absent: no `/links` routes. */
@@ -41,5 +44,6 @@ export function createApiApp(deps: ApiAppDeps) {
   app.route('/subscriptions', subscriptionsRoutes(deps));
   app.route('/tasks', tasksRoutes(deps));
   if (deps.links) app.route('/links', linksRoutes({ ...deps, links: deps.links }));
+  app.route('/executions', executionsRoutes(deps));
   return app;
 }

@@ -8,11 +8,10 @@ import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { Rule, RuleInput, ruleProblems } from '../../shared/rules/rule.ts';
 import { unknownTargetProblems } from '../../shared/rules/rule-notifications.ts';
 import { RuleNotFoundError, type RuleStore } from '../../shared/rules/rule-store.ts';
-import { runRule } from '../../shared/intake/rule-run.ts';
-import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
+import { startRuleRun, type RuleRunDeps } from '../../shared/intake/rule-expansion.ts';
 import { readJson } from '../http/body.ts';
 
-export interface RulesRoutesDeps extends EnqueueDeps {
+export interface RulesRoutesDeps extends RuleRunDeps {
   ruleStore: RuleStore;
   pool: RegistryPool;
   /** The declared notification target names, where this function knows them: a rule naming another is refused. */
@@ -73,6 +72,7 @@ export function rulesRoutes(deps: RulesRoutesDeps) {
       // A rule stored before its registry stopped being declared: say so rather than 502.
       const refused = undeclaredProblems(deps.pool.egress?.declared, ruleRegistries(rule));
       if (refused.length > 0) throw new InvalidInputError('REGISTRY_NOT_ALLOWED', refused);
-      return c.json(await runRule(rule, deps), 202);
+      // Listing happens through the queue in bounded steps: the answer does not wait for it.
+      return c.json({ execution: { ...(await startRuleRun(rule, deps)), status: 'RUNNING' } }, 202);
     });
 }

@@ -6,5 +6,5 @@ import { readJson } from '../http/body.ts';
 export type SyncRoutesDeps = ManualIntakeDeps;
 
 export function syncRoutes(deps: SyncRoutesDeps) {
-  return new Hono().post('/', async (c) => c.json({ tasks: await acceptRequest(deps, await readJson(c, SyncRequest)) }, 202));
+  return new Hono().post('/', async (c) => c.json(await acceptRequest(deps, await readJson(c, SyncRequest)), 202));
 }

@@ -5,6 +5,8 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { ExecutionStore } from '../../shared/executions/execution-store.ts';
+import { findExecution, tasksOf } from '../../shared/executions/summary.ts';
 import { rerunTask, type EnqueueDeps } from '../../shared/tasks/enqueue.ts';
 import { TaskStatus } from '../../shared/tasks/task.ts';
 import { TaskNotFoundError, type RepositoryMatch, type TaskFilter } from '../../shared/tasks/task-store.ts';
@@ -13,6 +15,8 @@ import { Repository } from '../http/repository-filter.ts';
 
 const ListQuery = z.strictObject({
   rule: z.string().min(1).optional(),
+  /** An execution's tasks (within its time window, see shared/executions/summary.ts). */
+  execution: z.string().min(1).max(100).optional(),
   status: TaskStatus.optional(),
   /** Source or destination. */
   repository: Repository.optional(),
@@ -29,16 +33,18 @@ const TaskId = z.string().regex(/^[0-9a-f]{32}$/);
 const described = (match: RepositoryMatch, side: string) => ({ registry: match.registry ?? 'any', repository: match.repository, matched: side });
 
 
-export function tasksRoutes(deps: EnqueueDeps) {
+export function tasksRoutes(deps: EnqueueDeps & { executionStore?: ExecutionStore }) {
   const { taskStore } = deps;
   return new Hono()
     .get('/', async (c) => {
       const q = readQuery(c, ListQuery);
       const iso = (t: string | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
-      const since = iso(q.since);
-      const until = iso(q.until);
+      const execution = q.execution && deps.executionStore ? tasksOf(await findExecution(deps.executionStore, q.execution), (deps.now ?? (() => new Date()))()) : undefined;
+      const since = iso(q.since) ?? execution?.since;
+      const until = iso(q.until) ?? execution?.until;
       const filter: TaskFilter = {
         ...(q.rule ? { ruleId: q.rule } : {}),
+        ...(execution ? { executionId: execution.executionId } : {}),
         ...(q.status ? { status: q.status } : {}),
         ...(q.repository ? { repository: q.repository } : {}),
         ...(q.source ? { source: q.source } : {}),
@@ -49,6 +55,7 @@ export function tasksRoutes(deps: EnqueueDeps) {
       const page = await taskStore.list(filter, q.limit, q.cursor);
       const filters = {
         ...(q.rule ? { rule: q.rule } : {}),
+        ...(execution ? { execution: execution.executionId } : {}),
         ...(q.status ? { status: q.status } : {}),
         ...(q.repository ? { repository: described(q.repository, 'source or destination') } : {}),
         ...(q.source ? { source: described(q.source, 'source') } : {}),

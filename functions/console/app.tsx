@@ -9,6 +9,7 @@ import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import type { QueueDepth } from '../../shared/queue/queue-depth.ts';
 import type { RuleStore } from '../../shared/rules/rule-store.ts';
 import type { SubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
+import type { ExecutionStore } from '../../shared/executions/execution-store.ts';
 import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
 import { authRoutes, signOutRoute } from './auth-routes.tsx';
 import { requireCsrf, requireSession, securityHeaders, type ConsoleEnv } from './guard.ts';
@@ -21,6 +22,8 @@ import { taskRoutes } from './tasks-routes.tsx';
 
 export interface ConsoleDeps extends EnqueueDeps {
   ruleStore: RuleStore;
+  /** Rule runs are executions (shared/executions), as through the API. */
+  executionStore: ExecutionStore;
   subscriptionStore: SubscriptionStore;
   pool: RegistryPool;
   apiKeys: readonly string[];

@@ -4,10 +4,9 @@ import { sourcePath } from '../../shared/rules/rule.ts';
 import { Notice, PostButton } from './layout.tsx';
 import { Badge } from './status.tsx';
 
+/** A rule run just started: an execution whose listing proceeds through the queue. */
 export interface RunSummary {
-  considered: number;
-  upToDate: number;
-  created: number;
+  execution: string;
   ruleId: string;
 }
 
@@ -16,7 +15,7 @@ export function RulesPage(props: { rules: Rule[]; csrf: string; ran?: RunSummary
     <>
       {props.ran && (
         <Notice>
-          Rule run: {props.ran.considered} tags considered, {props.ran.upToDate} up to date, {props.ran.created} new tasks.{' '}
+          Rule run started as execution <code>{props.ran.execution}</code>: its repositories and tags are listed through the queue, and its tasks appear as they are found.{' '}
           <a href={`/ui/tasks?rule=${encodeURIComponent(props.ran.ruleId)}`}>See its records</a>
         </Notice>
       )}

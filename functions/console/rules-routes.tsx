@@ -10,9 +10,8 @@ import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { previewRule } from '../../shared/rules/preview-rule.ts';
 import { Rule, RuleSource } from '../../shared/rules/rule.ts';
 import type { RuleStore } from '../../shared/rules/rule-store.ts';
-import { runRule } from '../../shared/intake/rule-run.ts';
+import { startRuleRun, type RuleRunDeps } from '../../shared/intake/rule-expansion.ts';
 import { compileTagPattern } from '../../shared/patterns/tag-pattern.ts';
-import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
 import { zodProblems } from '../http/errors.ts';
 import { type ConsoleContext, type ConsoleEnv } from './guard.ts';
 import { Problems, type Nav } from './layout.tsx';
@@ -26,7 +25,7 @@ import { RulesPage, type RunSummary } from './rules-page.tsx';
 /** A preview answers within this, whatever the registry does. */
 const PREVIEW_DEADLINE_MS = 10_000;
 
-export interface ConsoleRulesDeps extends EnqueueDeps {
+export interface ConsoleRulesDeps extends RuleRunDeps {
   ruleStore: RuleStore;
   pool: RegistryPool;
   nav: Nav;
@@ -73,8 +72,8 @@ export function ruleRoutes(deps: ConsoleRulesDeps) {
 
   return new Hono<ConsoleEnv>()
     .get('/rules', async (c) => {
-      const ran = /^(\d+),(\d+),(\d+)$/.exec(c.req.query('ran') ?? '');
-      const summary: RunSummary | undefined = ran && c.req.query('rule') ? { considered: Number(ran[1]), upToDate: Number(ran[2]), created: Number(ran[3]), ruleId: c.req.query('rule')! } : undefined;
+      const execution = c.req.query('execution');
+      const summary: RunSummary | undefined = execution && c.req.query('rule') ? { execution, ruleId: c.req.query('rule')! } : undefined;
       return render(c, { ...page, title: 'Rules', body: <RulesPage rules={await deps.ruleStore.list()} csrf={c.get('csrf')} {...(summary ? { ran: summary } : {})} /> });
     })
     .get('/rules/new', (c) => form(c, 'New rule', '/ui/rules', EMPTY_RULE_FORM))
@@ -119,10 +118,8 @@ export function ruleRoutes(deps: ConsoleRulesDeps) {
       if (!rule) return notFound(c);
       const refused = undeclaredProblems(deps.pool.egress?.declared, [['source.registry', rule.source.registry], ...rule.destinations.map((d, i) => [`destinations.${i}.registry`, d.registry] as const)]);
       if (refused.length > 0) return render(c, { ...page, title: 'Rule not run', status: 400, body: <Problems title="A registry of this rule is not declared" problems={refused} /> });
-      const plan = await runRule(rule, deps);
-      const tasks = plan.tasks;
-      deps.logger.info('rule run', { rule_id: rule.id, considered: plan.considered, up_to_date: plan.upToDate, tasks: tasks.length });
-      const created = tasks.filter((t) => t.created).length;
-      return c.redirect(`/ui/rules?rule=${encodeURIComponent(rule.id)}&ran=${plan.considered},${plan.upToDate},${created}`, 303);
+      // As `POST /rules/:id/run`: an execution, listed through the queue in bounded steps.
+      const execution = await startRuleRun(rule, deps);
+      return c.redirect(`/ui/rules?rule=${encodeURIComponent(rule.id)}&execution=${encodeURIComponent(execution.id)}`, 303);
     });
 }

@@ -49,12 +49,13 @@ export function createWebhookApp(deps: WebhookAppDeps) {
       return errorResponse(c, 'WEBHOOK_UNAUTHENTICATED', verdict.reason);
     }
     const delivery = parseDelivery(provider.data, rawBody, context);
-    const { pushes, tasks: enqueued } = await acceptPushes(deps, delivery.events, rawBody, context.receivedAt, delivery.deletes ?? []);
+    const { execution, pushes, tasks: enqueued } = await acceptPushes(deps, delivery.events, rawBody, context.receivedAt, delivery.deletes ?? []);
     deps.logger.info('webhook received', { provider: provider.data, source: sourceName, events: delivery.events.length, ignored: delivery.ignored, tasks: enqueued.length, created: enqueued.filter((t) => t.created).length });
     return c.json({
       events: pushes.map((p) => ({ ...p.event, rules: [...new Set(p.matches.map((m) => m.rule.id))] })),
       ignored: { count: delivery.ignored, reasons: delivery.ignoredReasons },
       tasks: enqueued,
+      execution,
     }, 202);
   };
 

@@ -8,6 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ServiceConfig } from '../../shared/config.ts';
 import { DynamoDbLinkSlots } from '../../shared/links/dynamodb-link-slots.ts';
 import { DynamoDbLinkStore } from '../../shared/links/dynamodb-link-store.ts';
+import { DynamoDbExecutionStore } from '../../shared/executions/dynamodb-execution-store.ts';
 import type { Logger } from '../../shared/log.ts';
 import type { Queue } from '../../shared/queue/queue.ts';
 import { SqsQueueDepth, type QueueDepth } from '../../shared/queue/queue-depth.ts';
@@ -24,6 +25,7 @@ export interface Stores {
   ruleStore: DynamoDbRuleStore;
   subscriptionStore: DynamoDbSubscriptionStore;
   taskStore: DynamoDbTaskStore;
+  executionStore: DynamoDbExecutionStore;
   queue: Queue;
   /** Sync links, stored with the rules; their live slots, in the tasks table (issue 13). */
   links: DynamoDbLinkStore;
@@ -49,6 +51,7 @@ export function createStores(config: AwsSettings, logger: Logger): Stores {
     ruleStore: new DynamoDbRuleStore(dynamodb, config.rulesTable),
     subscriptionStore: new DynamoDbSubscriptionStore(dynamodb, config.rulesTable),
     taskStore: new DynamoDbTaskStore({ client: dynamodb, tableName: config.tasksTable, retentionDays: config.retentionDays }),
+    executionStore: new DynamoDbExecutionStore({ client: dynamodb, tableName: config.tasksTable, retentionDays: config.retentionDays }),
     queue: new SqsQueue(sqs, config.queueUrl, logger),
     links: new DynamoDbLinkStore(dynamodb, config.rulesTable),
     linkSlots: new DynamoDbLinkSlots({ client: dynamodb, tableName: config.tasksTable }),

@@ -4,6 +4,7 @@
  * they changed. Each finished task writes its embedded-metric-format line to stdout (CloudWatch
  * makes metrics of it) and is handed to the notifier when targets are declared.
  */
+import { createConsumer } from '../../shared/intake/consumer.ts';
 import { createLinkGate } from '../../shared/links/link-gate.ts';
 import { createManifestGetTally, taskEmfLine } from '../../shared/metrics/embedded-metric-format.ts';
 import type { Task } from '../../shared/tasks/task.ts';
@@ -26,14 +27,16 @@ const current = rebuildWithRegistries(config.secrets, config.logger, (parts, sec
   // Rebuilt with the registries: one invocation at a time, so nothing uses the replaced agents.
   void notifications?.close();
   notifications = createNotificationParts(secrets, { ...stores, ...config.settings });
-  return createSqsHandler(createWorker({
+  const worker = createWorker({
     taskStore: stores.taskStore, engine: parts.engine, logger: config.logger, queue: stores.queue, maxReceiveCount: config.settings.maxReceiveCount,
     links: createLinkGate({ links: stores.links, slots: stores.linkSlots, logger: config.logger, engineFor: parts.engineFor }),
     onTaskFinished: async (task) => {
       writeMetrics(task);
       await notifications?.notifier.taskFinished(task);
     },
-  }));
+  });
+  // Task messages go to the worker, listing steps of rule runs to the expansion (shared/intake).
+  return createSqsHandler(createConsumer(worker, { ...stores, pool: parts.pool, maxReceiveCount: config.settings.maxReceiveCount }));
 }, { onManifestGet: manifestGets.count });
 
 export async function handler(event: unknown, context: LambdaContext) {

@@ -32,7 +32,8 @@ export const RULES_TABLE: TableDefinition = {
 /**
  * Both task indexes are write-sharded (`T#<shard>`, `W#<shard>`, 16 shards by the id's first hex
  * digit) and hold only attributes that never change, so a task's updates never write to them:
- *   byTime     every task, newest first: listing, with rule and repository filters on the index
+ *   byTime     every task, newest first: listing, with rule, repository and execution filters on
+ *              the index; executions themselves under the one key `X` (shared/executions/)
  *   byWaiting  sparse: PENDING tasks no worker has claimed yet (the sweep's unsent and expired)
  * See shared/tasks/dynamodb-task-store.ts for the access patterns.
  */
@@ -41,7 +42,7 @@ export const TASKS_TABLE: TableDefinition = {
   partitionKey: 'pk',
   attributes: { pk: 'S', listKey: 'S', listAt: 'S', waitKey: 'S' },
   indexes: [
-    { name: 'byTime', partitionKey: 'listKey', sortKey: 'listAt', projection: { type: 'INCLUDE', attributes: ['ruleId', 'src', 'dst'] } },
+    { name: 'byTime', partitionKey: 'listKey', sortKey: 'listAt', projection: { type: 'INCLUDE', attributes: ['ruleId', 'src', 'dst', 'executionId'] } },
     { name: 'byWaiting', partitionKey: 'waitKey', sortKey: 'listAt', projection: { type: 'KEYS_ONLY' } },
   ],
   ttlAttribute: 'expiresAt',

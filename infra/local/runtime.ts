@@ -25,6 +25,7 @@ import { sweepStalePending } from '../../shared/tasks/enqueue.ts';
 import { requeueUnfinished } from '../../shared/tasks/recover.ts';
 import { configuredRouteTargets, storeConfigLinks } from '../../shared/links/config-links.ts';
 import { createLinkGate } from '../../shared/links/link-gate.ts';
+import { createConsumer } from '../../shared/intake/consumer.ts';
 import { createWorker } from '../../shared/tasks/worker.ts';
 import type { WebhookSource } from '../../shared/webhooks/webhook-source.ts';
 import { createAwsClients } from '../aws/clients.ts';
@@ -82,7 +83,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     const poller: Poller = startPoller({
       sqs,
       queueUrl: serviceConf.queueUrl,
-      handler: createSqsHandler(worker),
+      handler: createSqsHandler(createConsumer(worker, { ...service, maxReceiveCount: config.worker.maxReceiveCount })),
       concurrency: config.worker.concurrency,
       batchSize: config.worker.batchSize,
       visibilityTimeoutSeconds: config.worker.visibilityTimeoutSeconds,
@@ -94,6 +95,9 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
       const sent = await service.queue.send(messages);
       poller.wake();
       return sent;
+    }, sendExpansion: async (messages) => {
+      await service.queue.sendExpansion?.(messages);
+      poller.wake();
     } } };
     const sweep = setInterval(() => {
       sweepStalePending(producer, { olderThanMs: SWEEP_AFTER_MS, limit: 500 }).catch((error: unknown) => logger.error('sweep failed', { error: (error as Error).message }));

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { grantProblems } from '../cloud/grant-check.ts';
 import { InvalidInputError } from '../errors.ts';
+import { instantExecution, newExecutionId } from '../executions/execution.ts';
+import type { ExecutionStore } from '../executions/execution-store.ts';
 import { undeclaredProblems } from '../oci/egress-policy.ts';
 import { parsePlatforms } from '../oci/platform-filter.ts';
 import { parseReference, type Reference } from '../oci/reference.ts';
@@ -26,10 +28,11 @@ export type SyncRequest = z.infer<typeof SyncRequest>;
 
 export interface ManualIntakeDeps extends EnqueueDeps {
   pool: RegistryPool;
+  executionStore: ExecutionStore;
 }
 
 /** The tasks a request asks for, or InvalidInputError naming every problem. */
-export async function tasksForRequest(request: SyncRequest, pool: RegistryPool, at: Date): Promise<NewTask[]> {
+export async function tasksForRequest(request: SyncRequest, pool: RegistryPool, at: Date, executionId?: string): Promise<NewTask[]> {
   const problems: string[] = [];
   const reference = (text: string, field: string): Reference | undefined => {
     try {
@@ -65,11 +68,16 @@ export async function tasksForRequest(request: SyncRequest, pool: RegistryPool, 
     destination: { registry: d!.registry, repository: d!.repository, ...((d!.tag ?? source.tag) ? { tag: d!.tag ?? source.tag } : {}) },
     options: { overwrite: request.overwrite, platforms: request.platforms, referrers: request.referrers },
     pushedAt: at.toISOString(),
+    ...(executionId ? { executionId } : {}),
     identity: `request:${at.toISOString()}`,
   }));
 }
 
-export async function acceptRequest(deps: ManualIntakeDeps, request: SyncRequest): Promise<EnqueuedTask[]> {
+/** A manual request is an execution of its own, created in one go. */
+export async function acceptRequest(deps: ManualIntakeDeps, request: SyncRequest): Promise<{ execution: string; tasks: EnqueuedTask[] }> {
   const at = (deps.now ?? (() => new Date()))();
-  return enqueueTasks(deps, await tasksForRequest(request, deps.pool, at));
+  const execution = newExecutionId('manual', at);
+  const work = await tasksForRequest(request, deps.pool, at, execution);
+  await deps.executionStore.create(instantExecution(execution, 'manual', at));
+  return { execution, tasks: await enqueueTasks({ ...deps, now: () => at }, work) };
 }

@@ -5,6 +5,7 @@
  * itself): the identity comes from the delivery.
  */
 import { createHash } from 'node:crypto';
+import { newExecutionId } from '../executions/execution.ts';
 import { matchRules, type RuleMatch } from '../rules/match.ts';
 import type { RuleLookup } from '../rules/rule-lookup.ts';
 import { enqueueTasks, type EnqueueDeps, type EnqueuedTask } from '../tasks/enqueue.ts';
@@ -31,7 +32,7 @@ export function pushIdentity(event: PushEvent, deliveryDigest: string): string {
   return `delivery:${deliveryDigest}`;
 }
 
-export function tasksForPush(event: PushEvent, matches: RuleMatch[], rawBody: Uint8Array, receivedAt: Date): NewTask[] {
+export function tasksForPush(event: PushEvent, matches: RuleMatch[], rawBody: Uint8Array, receivedAt: Date, executionId?: string): NewTask[] {
   const deliveryDigest = createHash('sha256').update(rawBody).digest('hex');
   const identity = pushIdentity(event, deliveryDigest);
   return matches.map(({ rule, destination }) => ({
@@ -41,13 +42,16 @@ export function tasksForPush(event: PushEvent, matches: RuleMatch[], rawBody: Ui
     destination: { registry: destination.registry, repository: destination.repository, ...(destination.tag ? { tag: destination.tag } : {}) },
     options: { overwrite: rule.overwrite, platforms: rule.platforms, referrers: rule.referrers },
     pushedAt: new Date(event.occurredAt ?? receivedAt).toISOString(),
+    ...(executionId ? { executionId } : {}),
     identity,
   }));
 }
 
 /**
  * Matches and enqueues the pushes of one genuine, parsed delivery, and its tag deletions for the
- * rules that opted in to replicating them.
+ * rules that opted in to replicating them. The delivery is an execution with nothing stored of
+ * its own (a record per delivery would cost every push a write): its id holds its time, which is
+ * its tasks' creation time, and its tasks carry the id.
  */
 export async function acceptPushes(
   deps: PushIntakeDeps,
@@ -55,12 +59,15 @@ export async function acceptPushes(
   rawBody: Uint8Array,
   receivedAt: Date,
   deletes: readonly PushEvent[] = [],
-): Promise<{ pushes: AcceptedPush[]; tasks: EnqueuedTask[] }> {
+): Promise<{ execution: string; pushes: AcceptedPush[]; tasks: EnqueuedTask[] }> {
+  const now = (deps.now ?? (() => new Date()))();
+  const execution = newExecutionId('delivery', now);
   const pushes = await Promise.all(events.map(async (event) => {
     const matches = matchRules(await deps.ruleLookup(event.registry), event);
-    return { event, matches, tasks: tasksForPush(event, matches, rawBody, receivedAt) };
+    return { event, matches, tasks: tasksForPush(event, matches, rawBody, receivedAt, execution) };
   }));
-  const deleting = await Promise.all(deletes.map(async (event) => tasksForDelete(event, await deps.ruleLookup(event.registry), rawBody, receivedAt)));
-  const tasks = await enqueueTasks(deps, [...pushes.flatMap((p) => p.tasks), ...deleting.flat()]);
-  return { pushes: pushes.map(({ event, matches }) => ({ event, matches })), tasks };
+  const deleting = await Promise.all(deletes.map(async (event) => tasksForDelete(event, await deps.ruleLookup(event.registry), rawBody, receivedAt)
+    .map((task) => ({ ...task, executionId: execution }))));
+  const tasks = await enqueueTasks({ ...deps, now: () => now }, [...pushes.flatMap((p) => p.tasks), ...deleting.flat()]);
+  return { execution, pushes: pushes.map(({ event, matches }) => ({ event, matches })), tasks };
 }

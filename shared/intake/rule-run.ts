@@ -1,24 +1,23 @@
 /**
- * Running a rule over the images that exist already: list the repositories and tags in scope,
- * keep the tags the pattern matches, and plan each image against the rule's destinations. A task
- * is created for each (tag, destination) whose destination is missing or holds another digest;
- * its identity is the source digest, so running the rule twice over unchanged images creates
- * nothing new.
+ * Running a rule over the images that exist already, one repository at a time: list the
+ * repository's tags, keep those the pattern matches, and plan each image against the rule's
+ * destinations. A task is created for each (tag, destination) whose destination is missing or
+ * holds another digest; its identity is the source digest, so running the rule twice over
+ * unchanged images creates nothing new. rule-expansion.ts walks the catalog and calls this once
+ * per repository, each in a queue message of its own.
  */
 import type { CallOptions } from '../oci/client.ts';
 import { isArtifactTag } from '../oci/artifact-tags.ts';
-import { listRepositories } from '../oci/catalog.ts';
 import { mapLimit } from '../oci/limiter.ts';
 import type { RegistryPool } from '../oci/registry-pool.ts';
 import { RegistryError } from '../oci/registry-error.ts';
 import { listTags } from '../oci/tags.ts';
 import { destinationRepository, pathInScope, tagPatternOf } from '../rules/match.ts';
-import { type Rule, sourcePath } from '../rules/rule.ts';
-import { enqueueTasks, type EnqueueDeps, type EnqueuedTask } from '../tasks/enqueue.ts';
+import type { Rule } from '../rules/rule.ts';
 import type { NewTask } from '../tasks/task.ts';
 import { digestIdentity, planImage } from './plan-image.ts';
 
-export interface RuleRunPlan {
+export interface RepositoryPlan {
   tasks: NewTask[];
   /** Tags in scope whose every destination already holds the same digest. */
   upToDate: number;
@@ -27,22 +26,13 @@ export interface RuleRunPlan {
 
 const CONCURRENCY = 8;
 
-export async function planRuleRun(rule: Rule, pool: RegistryPool, options: CallOptions = {}): Promise<RuleRunPlan> {
-  const scope = sourcePath(rule.source);
-  const source = pool.client(rule.source.registry, scope === '' ? undefined : scope);
-  const repositories = rule.source.repository !== undefined
-    ? [scope]
-    : (await listRepositories(source, options)).filter((r) => pathInScope(rule, rule.source.registry, r) !== undefined);
+export async function planRepository(rule: Rule, repository: string, pool: RegistryPool, executionId: string | undefined, options: CallOptions = {}): Promise<RepositoryPlan> {
+  const below = pathInScope(rule, rule.source.registry, repository);
+  if (below === undefined) return { tasks: [], upToDate: 0, considered: 0 };
   const pattern = tagPatternOf(rule);
-  const images = (await mapLimit(repositories, CONCURRENCY, async (repository) =>
-    (await tagsOf(pool, rule.source.registry, repository, options))
-      .filter((tag) => !isArtifactTag(tag) && pattern.test(tag))
-      .map((tag) => ({ repository, tag })),
-  )).flat();
-
-  const plan: RuleRunPlan = { tasks: [], upToDate: 0, considered: images.length };
-  await mapLimit(images, CONCURRENCY, async ({ repository, tag }) => {
-    const below = pathInScope(rule, rule.source.registry, repository)!;
+  const tags = (await tagsOf(pool, rule.source.registry, repository, options)).filter((tag) => !isArtifactTag(tag) && pattern.test(tag));
+  const plan: RepositoryPlan = { tasks: [], upToDate: 0, considered: tags.length };
+  await mapLimit(tags, CONCURRENCY, async (tag) => {
     const planned = await planImage(pool, {
       source: { registry: rule.source.registry, repository, tag },
       destinations: rule.destinations.map((d) => ({ registry: d.registry, repository: destinationRepository(rule, d, below), tag })),
@@ -57,19 +47,12 @@ export async function planRuleRun(rule: Rule, pool: RegistryPool, options: CallO
         source: { registry: rule.source.registry, repository, tag },
         destination,
         options: { overwrite: rule.overwrite, platforms: rule.platforms, referrers: rule.referrers },
+        ...(executionId ? { executionId } : {}),
         identity: digestIdentity(planned.digest),
       });
     }
   });
   return plan;
-}
-
-/** Plans a rule run and enqueues its tasks (`POST /rules/:id/run`). */
-export async function runRule(rule: Rule, deps: EnqueueDeps & { pool: RegistryPool }, options: CallOptions = {}): Promise<{ considered: number; upToDate: number; tasks: EnqueuedTask[] }> {
-  const plan = await planRuleRun(rule, deps.pool, options);
-  const tasks = await enqueueTasks(deps, plan.tasks);
-  deps.logger.info('rule run', { rule_id: rule.id, considered: plan.considered, up_to_date: plan.upToDate, tasks: tasks.length });
-  return { considered: plan.considered, upToDate: plan.upToDate, tasks };
 }
 
 /** A catalog may list repositories that hold blobs but no tag yet: those have nothing to copy. */

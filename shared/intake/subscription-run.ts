@@ -5,6 +5,8 @@
  */
 import { asCrossdockError } from '../errors.ts';
 import type { CallOptions } from '../oci/client.ts';
+import { instantExecution, newExecutionId } from '../executions/execution.ts';
+import type { ExecutionStore } from '../executions/execution-store.ts';
 import { isArtifactTag } from '../oci/artifact-tags.ts';
 import { DOCKER_HUB } from '../oci/reference.ts';
 import type { RegistryPool } from '../oci/registry-pool.ts';
@@ -18,6 +20,8 @@ import { digestIdentity, planImage } from './plan-image.ts';
 
 export interface RunDeps extends EnqueueDeps {
   pool: RegistryPool;
+  /** Records each run as an execution; without it the run's tasks carry no execution. */
+  executionStore?: ExecutionStore;
 }
 
 /** Tasks of a subscription carry this as their rule id, so `GET /tasks?rule=` finds them. */
@@ -31,6 +35,7 @@ export interface RunOutcome {
 
 export async function runSubscription(subscription: Subscription, deps: RunDeps, options: CallOptions = {}): Promise<RunOutcome> {
   const started = (deps.now ?? (() => new Date()))();
+  const executionId = deps.executionStore ? newExecutionId('subscription', started) : undefined;
   const errors: string[] = [];
   const { source, destination } = subscription;
   const src = deps.pool.client(source.registry, source.repository);
@@ -73,6 +78,7 @@ export async function runSubscription(subscription: Subscription, deps: RunDeps,
         destination: { registry: destination.registry, repository: destination.repository, tag: image.tag },
         options: { overwrite: subscription.overwrite, platforms: subscription.platforms, referrers: true },
         pushedAt: new Date(image.created ?? started.getTime()).toISOString(),
+        ...(executionId ? { executionId } : {}),
         identity: digestIdentity(image.digest),
       });
     } catch (error) {
@@ -80,6 +86,10 @@ export async function runSubscription(subscription: Subscription, deps: RunDeps,
     }
   }
   const tasks = await enqueueTasks(deps, work);
+  if (deps.executionStore && executionId) {
+    // Recorded once its tasks exist: the execution is fully listed when it appears.
+    await deps.executionStore.create({ ...instantExecution(executionId, 'subscription', started, { subscriptionId: subscription.id }), expandedAt: (deps.now ?? (() => new Date()))().toISOString() });
+  }
   deps.logger.info('subscription run', { subscription_id: subscription.id, considered: tags.length, newest: newest.length, enqueued: tasks.filter((t) => t.created).length, up_to_date: upToDate, errors: errors.length });
-  return record({ considered: tags.length, enqueued: tasks.filter((t) => t.created).length, upToDate, tasks: tasks.map((t) => t.id) });
+  return record({ considered: tags.length, enqueued: tasks.filter((t) => t.created).length, upToDate, tasks: tasks.map((t) => t.id), ...(executionId ? { executionId } : {}) });
 }

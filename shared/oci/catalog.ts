@@ -25,3 +25,21 @@ export async function listRepositories(client: RegistryClient, options: CallOpti
   }
   return repositories;
 }
+
+export const FIRST_CATALOG_PAGE = '/v2/_catalog?n=1000';
+
+/** One page of the catalog, and the path of the next (absent on the last page). */
+export async function listRepositoryPage(client: RegistryClient, path: string, options: CallOptions = {}): Promise<{ repositories: string[]; next?: string }> {
+  const what = `GET catalog ${client.registry}`;
+  const res = await client.send({ ...options, method: 'GET', path, scopes: ['registry:catalog:*'], expect: [200], what });
+  let parsed;
+  try {
+    parsed = Catalog.safeParse(JSON.parse(await res.body.text()));
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed?.success) throw new RegistryProtocolError(what, 'catalog is not valid JSON');
+  const link = nextLink(res.headers.link, res.url);
+  const next = link === undefined ? undefined : `${new URL(link).pathname}${new URL(link).search}`;
+  return { repositories: parsed.data.repositories ?? [], ...(next?.startsWith('/v2/_catalog') ? { next } : {}) };
+}

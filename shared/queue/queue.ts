@@ -19,9 +19,26 @@ export interface SendOptions {
   delaySeconds?: number;
 }
 
+/**
+ * One bounded step of listing a rule run's work (shared/intake/rule-expansion.ts): one page of
+ * the source's catalog, or one repository's tags. Steps are idempotent under redelivery.
+ */
+export const ExpansionStep = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('catalog'), page: z.number().int().nonnegative(), path: z.string().startsWith('/v2/_catalog') }),
+  z.strictObject({ kind: z.literal('repository'), repository: z.string().min(1) }),
+]);
+export type ExpansionStep = z.infer<typeof ExpansionStep>;
+
+export const ExpansionMessage = z.strictObject({
+  expand: z.strictObject({ executionId: z.string().min(1), ruleId: z.string().min(1), step: ExpansionStep }),
+});
+export type ExpansionMessage = z.infer<typeof ExpansionMessage>;
+
 export interface Queue {
   /** Sends messages; resolves with the task ids whose message could not be sent. */
   send(messages: TaskMessage[], options?: SendOptions): Promise<{ failed: string[] }>;
+  /** Sends listing steps; rejects (retryable) when any could not be sent. */
+  sendExpansion?(messages: ExpansionMessage[]): Promise<void>;
   /**
    * Hides a received message for `seconds` from now (ChangeMessageVisibility): a retry after a
    * backoff instead of after the whole visibility timeout. Optional: a queue without it (a test's

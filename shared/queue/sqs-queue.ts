@@ -1,7 +1,8 @@
 /** The task queue on SQS: SendMessageBatch, ten messages a call (the API's limit). */
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../log.ts';
-import type { Queue, SendOptions, TaskMessage } from './queue.ts';
+import { CrossdockError } from '../errors.ts';
+import type { ExpansionMessage, Queue, SendOptions, TaskMessage } from './queue.ts';
 
 export const SQS_BATCH_LIMIT = 10;
 /** SQS delays a message at most 15 minutes; a later not-before is kept by re-hiding it (worker). */
@@ -39,6 +40,19 @@ export class SqsQueue implements Queue {
       }
     }));
     return { failed };
+  }
+
+  async sendExpansion(messages: ExpansionMessage[]): Promise<void> {
+    let failed = 0;
+    for (let i = 0; i < messages.length; i += SQS_BATCH_LIMIT) {
+      const batch = messages.slice(i, i + SQS_BATCH_LIMIT);
+      const response = await this.client.send(new SendMessageBatchCommand({
+        QueueUrl: this.queueUrl,
+        Entries: batch.map((message, j) => ({ Id: String(j), MessageBody: JSON.stringify(message) })),
+      }));
+      failed += response.Failed?.length ?? 0;
+    }
+    if (failed > 0) throw new CrossdockError('QUEUE_SEND_FAILED', `${failed} of ${messages.length} listing steps not sent`, { retryable: true });
   }
 
   async delay(receiptHandle: string, seconds: number): Promise<void> {

@@ -52,6 +52,8 @@ export const SubscriptionRun = z.strictObject({
   tasks: z.array(z.string()),
   errors: z.array(z.string()),
   durationMs: z.number().int(),
+  /** The execution its tasks belong to (`GET /executions/:id`). */
+  executionId: z.string().optional(),
 });
 export type SubscriptionRun = z.infer<typeof SubscriptionRun>;
 

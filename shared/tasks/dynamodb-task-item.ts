@@ -8,6 +8,7 @@
  *   doc         JSON: kind, source {tag?, digest?}, destination {tag?}, options, pushedAt?
  *   src, dst    `registry/repository` of source and destination (projected into byTime)
  *   ruleId?     (projected into byTime)
+ *   executionId? (projected into byTime: an execution's tasks are found there, no index of their own)
  *   status, attempts, generation, updatedAt, enqueuedAt?, startedAt?, finishedAt?, durationMs?,
  *   nextAttemptAt?, deadLettered?, result? (JSON), error? (JSON), expiresAt? (TTL once finished),
  *   progress? (JSON, while RUNNING), resume? (JSON: uploads saved at a deadline),
@@ -86,6 +87,7 @@ export function toItem(task: Task): Item {
     listAt: { S: listAt(task) },
     ...(task.status === 'PENDING' ? { waitKey: { S: waitKey(shard) } } : {}),
     ruleId: s(task.ruleId),
+    executionId: s(task.executionId),
     src: { S: `${task.source.registry}/${task.source.repository}` },
     dst: { S: `${task.destination.registry}/${task.destination.repository}` },
   };
@@ -129,6 +131,7 @@ export function fromItem(item: Item): Task {
     options: doc.options,
     ...optional('pushedAt', doc.pushedAt),
     ...optional('notBefore', doc.notBefore),
+    ...optional('executionId', str('executionId')),
     createdAt,
     status: TaskStatus.safeParse(str('status')).data,
     attempts: num('attempts'),

@@ -115,12 +115,16 @@ export async function listTasks(
   };
 }
 
-/** What the index can reject before the records are read: rule and repositories, coarsely. */
+/** What the index can reject before the records are read: rule, execution and repositories, coarsely. */
 function filterExpression(filter: TaskFilter, values: Item): string | undefined {
   const parts: string[] = [];
   if (filter.ruleId !== undefined) {
     parts.push('ruleId = :rule');
     values[':rule'] = { S: filter.ruleId };
+  }
+  if (filter.executionId !== undefined) {
+    parts.push('executionId = :execution');
+    values[':execution'] = { S: filter.executionId };
   }
   const side = (attribute: 'src' | 'dst', match: RepositoryMatch, name: string) => {
     if (match.registry !== undefined) {
@@ -144,6 +148,7 @@ function matches(task: Task, filter: TaskFilter): boolean {
   if (filter.status !== undefined && task.status !== filter.status) return false;
   if (filter.ruleId !== undefined && task.ruleId !== filter.ruleId) return false;
   if (filter.linkId !== undefined && task.link?.id !== filter.linkId) return false;
+  if (filter.executionId !== undefined && task.executionId !== filter.executionId) return false;
   if (filter.source && !matchesRepository(task.source, filter.source)) return false;
   if (filter.destination && !matchesRepository(task.destination, filter.destination)) return false;
   if (filter.repository && !matchesRepository(task.source, filter.repository) && !matchesRepository(task.destination, filter.repository)) return false;

@@ -27,6 +27,7 @@ export interface RepositoryMatch {
 
 export interface TaskFilter {
   ruleId?: string;
+  executionId?: string;
   status?: TaskStatus;
   /** Tasks that ran on this link (`default`: on no link). */
   linkId?: string;

@@ -90,6 +90,8 @@ export const Task = z.strictObject({
   pushedAt: z.string().optional(),
   /** Not run before this time (a delete's safety delay): the message stays hidden until then. */
   notBefore: z.string().optional(),
+  /** The execution (rule run, subscription run, manual sync, webhook delivery) that created it. */
+  executionId: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   enqueuedAt: z.string().optional(),
@@ -119,6 +121,7 @@ export interface NewTask {
   options: TaskOptions;
   pushedAt?: string;
   notBefore?: string;
+  executionId?: string;
   /** What makes two requests the same work: an event id, or the source digest and push time. */
   identity: string;
 }
@@ -143,6 +146,7 @@ export function newTask(input: NewTask, now: Date): Task {
     generation: 0,
     ...(input.pushedAt ? { pushedAt: input.pushedAt } : {}),
     ...(input.notBefore ? { notBefore: input.notBefore, nextAttemptAt: input.notBefore } : {}),
+    ...(input.executionId ? { executionId: input.executionId } : {}),
     createdAt: at,
     updatedAt: at,
   });

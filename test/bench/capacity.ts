@@ -27,6 +27,7 @@ import { DynamoDbRuleStore } from '../../shared/rules/dynamodb-rule-store.ts';
 import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/dynamodb-subscription-store.ts';
 import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
+import { DynamoDbExecutionStore } from '../../shared/executions/dynamodb-execution-store.ts';
 import { createWorker } from '../../shared/tasks/worker.ts';
 import { startLocalAws, type DynamoDbEngine } from '../support/aws.ts';
 import { closeRegistryClients, pushImage } from '../support/images.ts';
@@ -56,7 +57,8 @@ const subscriptionStore = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aw
 const queue = new SqsQueue(aws.clients.sqs, aws.queueUrl, logger);
 const pool = new RegistryPool({ directory: new RegistryDirectory({}), logger });
 const engineOci = new CopyEngine({ pool, logger });
-const deps = { taskStore, queue, logger, ruleStore, subscriptionStore, pool };
+const executionStore = new DynamoDbExecutionStore({ client: aws.clients.dynamodb, tableName: aws.tables.tasks, retentionDays: 30 });
+const deps = { taskStore, queue, logger, ruleStore, subscriptionStore, executionStore, pool };
 const webhook = createWebhookApp({ ...deps, sources: { distribution: { provider: 'distribution', auth: { kind: 'header', header: 'authorization', value: TOKEN }, registry: src.host } }, ruleLookup: createRuleLookup(ruleStore) });
 const api = createApiApp({ ...deps, apiKeys: [API_KEY] });
 const handler = createSqsHandler(createWorker({ taskStore, engine: engineOci, logger, queue, maxReceiveCount: 5 }));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { closeRegistryClients, getManifest, pushImage } from '../support/images.ts';
 import { startRegistry, type TestRegistry } from '../support/registry.ts';
+import { runRuleToEnd } from './rule-runs.ts';
 import { API_KEY, startHarness, type Harness } from './harness.ts';
 
 let h: Harness;
@@ -67,9 +68,9 @@ describe('the management API', () => {
     const res = await h.api('POST', '/rules', { ...validRule(), name: 'redos', tagPattern: '(a+)+$' });
     assert.equal(res.status, 201);
     await pushImage(src, 'apps/redos', { tag: 'a'.repeat(100) + '-', seed: 'redos' });
-    const run = await h.api('POST', `/rules/${res.body.id}/run`);
-    assert.equal(run.status, 202);
-    assert.equal(run.body.tasks.length, 0);
+    const run = await runRuleToEnd(h, res.body.id);
+    assert.equal(run.execution.status, 'SUCCEEDED');
+    assert.equal(run.tasks.length, 0);
     assert.equal((await h.api('DELETE', `/rules/${res.body.id}`)).status, 204);
   });
 
@@ -99,16 +100,18 @@ describe('the management API', () => {
     await pushImage(dst, 'backup/web', { tag: 'v1.0', seed: 'web-1' });
     const rule = (await h.api('POST', '/rules', validRule())).body;
 
-    const first = await h.api('POST', `/rules/${rule.id}/run`);
-    assert.equal(first.status, 202);
-    assert.equal(first.body.considered, 2);
-    assert.equal(first.body.upToDate, 1);
-    assert.equal(first.body.tasks.length, 1);
-    const second = await h.api('POST', `/rules/${rule.id}/run`);
-    assert.deepEqual(second.body.tasks, [{ id: first.body.tasks[0].id, created: false }]);
+    const first = await runRuleToEnd(h, rule.id);
+    assert.equal(first.execution.expansion.considered, 2);
+    assert.equal(first.execution.expansion.upToDate, 1);
+    assert.equal(first.tasks.length, 1);
+    assert.equal(first.execution.tasks, 1);
+    assert.deepEqual(first.execution.counts, { pending: 0, retrying: 0, running: 0, succeeded: 1, skipped: 0, failed: 0 });
+    assert.equal(first.execution.status, 'SUCCEEDED');
+    const second = await runRuleToEnd(h, rule.id);
+    assert.equal(second.tasks.length, 0, 'nothing new: the second run creates no task');
+    assert.equal(second.execution.expansion.upToDate, 2);
 
-    await h.drain();
-    const record = (await h.api('GET', `/tasks/${first.body.tasks[0].id}`)).body;
+    const record = (await h.api('GET', `/tasks/${first.tasks[0].id}`)).body;
     assert.equal(record.status, 'SUCCEEDED');
     assert.equal(record.kind, 'backfill');
     assert.equal((await getManifest(dst, 'backup/web', 'v1.0'))?.digest, v1.digest);

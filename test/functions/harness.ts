@@ -27,6 +27,8 @@ import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
 import type { RedeliveryPolicy } from '../../shared/tasks/redelivery.ts';
 import { createWorker, type WorkerDeps } from '../../shared/tasks/worker.ts';
+import { DynamoDbExecutionStore } from '../../shared/executions/dynamodb-execution-store.ts';
+import { createConsumer } from '../../shared/intake/consumer.ts';
 import { createApiApp } from '../../functions/api/app.ts';
 import { createWebhookApp, type WebhookSource } from '../../functions/webhook/app.ts';
 import { startLocalAws, type LocalAws } from '../support/aws.ts';
@@ -64,6 +66,7 @@ export interface Harness {
   subscriptionStore: DynamoDbSubscriptionStore;
   /** Sync links (issue 13), used by the worker as in production. */
   links: DynamoDbLinkStore;
+  executionStore: DynamoDbExecutionStore;
   pool: RegistryPool;
   webhookUrl: string;
   apiUrl: string;
@@ -113,16 +116,21 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return routed.get(key)!;
     },
   });
+  const subscriptionStore = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aws.tables.rules);
+  const executionStore = new DynamoDbExecutionStore({ client: aws.clients.dynamodb, tableName: aws.tables.tasks, retentionDays: 30 });
+  const deps = { taskStore, queue, logger, ruleStore, subscriptionStore, executionStore, pool, links };
   // Without a redelivery policy, retries return after the visibility timeout: the queue the worker
   // gets then only sends (queued tasks on a link ask again through it), it changes no visibility.
   const workerQueue = options.redelivery ? queue : { send: queue.send.bind(queue) };
-  const worker = createWorker({
-    taskStore, engine, logger, maxReceiveCount, links: gate, queue: workerQueue,
-    ...(options.redelivery ? { redelivery: options.redelivery } : {}),
-    ...(options.onTaskFinished ? { onTaskFinished: options.onTaskFinished } : {}),
-  });
-  const subscriptionStore = new DynamoDbSubscriptionStore(aws.clients.dynamodb, aws.tables.rules);
-  const deps = { taskStore, queue, logger, ruleStore, subscriptionStore, pool, links };
+  // Copies, and the listing steps of rule runs, as the worker function handles them.
+  const worker = createConsumer(
+    createWorker({
+      taskStore, engine, logger, maxReceiveCount, links: gate, queue: workerQueue,
+      ...(options.redelivery ? { redelivery: options.redelivery } : {}),
+      ...(options.onTaskFinished ? { onTaskFinished: options.onTaskFinished } : {}),
+    }),
+    { ...deps, maxReceiveCount },
+  );
   const webhook = await listen(createWebhookApp({ ...deps, sources: options.sources ?? {}, ruleLookup: createRuleLookup(ruleStore, 0) }).fetch, options.webhookPort);
   const api = await listen(createApiApp({ ...deps, apiKeys: [API_KEY], queueDepth: new SqsQueueDepth(aws.clients.sqs, aws.queueUrl) }).fetch);
 
@@ -143,6 +151,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const failures = await worker(records, { deadline: Date.now() + 60_000 });
       processed += records.length;
       failed += failures.length;
+      // Idle counts from the end of the batch: a batch that took longer than idleMs is not idleness.
+      idleSince = Date.now();
       const done = messages.filter((m) => !failures.includes(m.MessageId!));
       if (done.length > 0) {
         await aws.clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: aws.queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
@@ -158,6 +168,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ruleStore,
     subscriptionStore,
     links,
+    executionStore,
     pool,
     webhookUrl: webhook.url,
     apiUrl: api.url,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { closeRegistryClients, getManifest, pushImage, type PushedManifest } from '../support/images.ts';
 import { startRegistry, type TestRegistry } from '../support/registry.ts';
+import { runRuleToEnd } from './rule-runs.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 let h: Harness;
@@ -16,10 +17,8 @@ async function createRule(body: object): Promise<{ id: string; overwrite: boolea
 }
 
 async function run(id: string): Promise<string[]> {
-  const res = await h.api('POST', `/rules/${id}/run`);
-  assert.equal(res.status, 202, JSON.stringify(res.body));
-  await h.drain();
-  const records = await Promise.all(res.body.tasks.map(async (t: { id: string }) => (await h.api('GET', `/tasks/${t.id}`)).body));
+  const { tasks } = await runRuleToEnd(h, id);
+  const records = await Promise.all(tasks.map(async (t: { id: string }) => (await h.api('GET', `/tasks/${t.id}`)).body));
   for (const record of records) assert.equal(record.status, 'SUCCEEDED', JSON.stringify(record));
   return records.map((r: { destination: { repository: string; tag: string } }) => `${r.destination.repository}:${r.destination.tag}`).sort();
 }
@@ -68,9 +67,8 @@ describe('rules over the registry root, one repository by its whole name, and th
     assert.equal((await getManifest(dst, 'followed/app', 'v1'))?.digest, pushed['app:v1']!.digest);
 
     const keeps = await createRule({ source: { registry: src.host, repository: 'app' }, destinations: [{ registry: dst.host, namespace: 'kept' }], overwrite: false });
-    const res = await h.api('POST', `/rules/${keeps.id}/run`);
-    await h.drain();
-    assert.equal((await h.api('GET', `/tasks/${res.body.tasks[0].id}`)).body.status, 'SKIPPED');
+    const { tasks } = await runRuleToEnd(h, keeps.id);
+    assert.equal((await h.api('GET', `/tasks/${tasks[0].id}`)).body.status, 'SKIPPED');
     assert.equal((await getManifest(dst, 'kept/app', 'v1'))?.digest, theirs.digest);
   });
 

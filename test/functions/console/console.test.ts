@@ -183,8 +183,11 @@ describe('the console over HTTP', () => {
 
     const ran = await post(`/ui/rules/${rule.id}/run`, cookie, { _csrf: csrf! });
     assert.equal(ran.status, 303);
-    assert.equal(ran.headers.get('location'), `/ui/rules?rule=${rule.id}&ran=1,0,2`);
-    assert.match((await page(ran.headers.get('location')!, cookie)).text, /1 tags considered, 0 up to date, 2 new tasks/);
+    const execution = /^\/ui\/rules\?rule=[^&]+&execution=([^&]+)$/.exec(ran.headers.get('location') ?? '')?.[1];
+    assert.ok(execution, ran.headers.get('location') ?? 'no location');
+    assert.match((await page(ran.headers.get('location')!, cookie)).text, /Rule run started as execution/);
+    await h.drain();
+    assert.deepEqual((await h.api('GET', `/executions/${execution}`)).body.counts, { pending: 0, retrying: 0, queued: 0, running: 0, succeeded: 2, skipped: 0, failed: 0 });
     const tasks = (await h.api('GET', `/tasks?rule=${rule.id}`)).body.items;
     assert.deepEqual(tasks.map((t: any) => t.destination.repository).sort(), ['one/app', 'two/app']);
 

@@ -126,7 +126,7 @@ describe('Lambda bundles', () => {
       destinations: [`${registry}/mirror/app`],
     }, { 'x-api-key': API_KEY })));
     assert.equal(created.statusCode, 202, created.body);
-    const tasks = z.strictObject({ tasks: z.array(z.strictObject({ id: z.string(), created: z.boolean() })) }).parse(JSON.parse(created.body)).tasks;
+    const tasks = z.strictObject({ execution: z.string().regex(/^m-/), tasks: z.array(z.strictObject({ id: z.string(), created: z.boolean() })) }).parse(JSON.parse(created.body)).tasks;
     assert.equal(tasks.length, 1);
     assert.equal(tasks[0]!.created, true);
     const taskId = tasks[0]!.id;

@@ -277,9 +277,10 @@ describe('serverless package (offline)', () => {
       ],
       worker: [
         ...logs('WorkerLogGroup'),
-        'dynamodb:GetItem TasksTable', 'dynamodb:UpdateItem TasksTable',
-        // Sync links (issue 13): the links, their shared slots, a queued task's message sent again.
-        'dynamodb:Query RulesTable/index/bySourceRegistry', 'dynamodb:PutItem TasksTable', 'sqs:SendMessage TasksQueue',
+        'dynamodb:GetItem TasksTable', 'dynamodb:PutItem TasksTable', 'dynamodb:UpdateItem TasksTable',
+        // Listing steps of rule runs (issue 12): the rule, new tasks and the next steps; sync links
+        // (issue 13): the links, their shared slots, a queued task's message sent again.
+        'dynamodb:GetItem RulesTable', 'dynamodb:Query RulesTable/index/bySourceRegistry', 'sqs:SendMessage TasksQueue',
         'sqs:ReceiveMessage TasksQueue', 'sqs:DeleteMessage TasksQueue', 'sqs:GetQueueAttributes TasksQueue', 'sqs:ChangeMessageVisibility TasksQueue',
         secret('registries'), secret('webhook-sources'),
       ],

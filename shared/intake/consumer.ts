@@ -1,0 +1,44 @@
+/**
+ * The queue's consumer: task messages go to the worker, listing steps of rule runs to the
+ * expansion. One queue and one function carry both, so a listing step is handled with the same
+ * scaling, retries (batch item failures) and dead-letter queue as a copy.
+ */
+import type { Logger } from '../log.ts';
+import { ExpansionMessage } from '../queue/queue.ts';
+import type { createWorker, QueueRecord, WorkerInvocation } from '../tasks/worker.ts';
+import { expandStep, type ExpansionDeps } from './rule-expansion.ts';
+
+type Worker = ReturnType<typeof createWorker>;
+
+export function createConsumer(worker: Worker, expansion: ExpansionDeps & { logger: Logger }): Worker {
+  return async function consume(records: QueueRecord[], invocation: WorkerInvocation): Promise<string[]> {
+    const steps: Array<{ record: QueueRecord; message: ExpansionMessage }> = [];
+    const copies: QueueRecord[] = [];
+    for (const record of records) {
+      const step = ExpansionMessage.safeParse(safeJson(record.body));
+      if (step.success) steps.push({ record, message: step.data });
+      else copies.push(record);
+    }
+    const [failedCopies, failedSteps] = await Promise.all([
+      copies.length > 0 ? worker(copies, invocation) : Promise.resolve([]),
+      Promise.all(steps.map(async ({ record, message }) => {
+        try {
+          await expandStep(message.expand, record.receiveCount, expansion, { deadline: invocation.deadline, ...(invocation.signal ? { signal: invocation.signal } : {}) });
+          return undefined;
+        } catch (error) {
+          expansion.logger.warn('listing step retried', { message_id: record.messageId, error: (error as Error).message });
+          return record.messageId;
+        }
+      })),
+    ]);
+    return [...failedCopies, ...failedSteps.filter((id): id is string => id !== undefined)];
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
