@@ -105,7 +105,7 @@ describe('the management API', () => {
     assert.equal(first.execution.expansion.upToDate, 1);
     assert.equal(first.tasks.length, 1);
     assert.equal(first.execution.tasks, 1);
-    assert.deepEqual(first.execution.counts, { pending: 0, retrying: 0, running: 0, succeeded: 1, skipped: 0, failed: 0 });
+    assert.deepEqual(first.execution.counts, { pending: 0, retrying: 0, queued: 0, running: 0, succeeded: 1, skipped: 0, failed: 0 });
     assert.equal(first.execution.status, 'SUCCEEDED');
     const second = await runRuleToEnd(h, rule.id);
     assert.equal(second.tasks.length, 0, 'nothing new: the second run creates no task');

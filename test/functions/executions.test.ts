@@ -54,7 +54,7 @@ describe('rule runs are executions listed through the queue', () => {
     const done = (await h.api('GET', `/executions/${res.body.execution.id}`)).body;
     assert.equal(done.status, 'SUCCEEDED', JSON.stringify(done));
     assert.equal(done.tasks, REPOSITORIES * TAGS);
-    assert.deepEqual(done.counts, { pending: 0, retrying: 0, running: 0, succeeded: REPOSITORIES * TAGS, skipped: 0, failed: 0 });
+    assert.deepEqual(done.counts, { pending: 0, retrying: 0, queued: 0, running: 0, succeeded: REPOSITORIES * TAGS, skipped: 0, failed: 0 });
     assert.deepEqual({ ...done.expansion, catalogPages: undefined }, { repositories: REPOSITORIES, repositoriesDone: REPOSITORIES, catalogDone: true, catalogPages: undefined, considered: REPOSITORIES * TAGS, upToDate: 0, errors: 0 });
     assert.ok(done.bytes > 0);
     assert.ok(done.finishedAt >= done.startedAt);

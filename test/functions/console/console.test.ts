@@ -191,16 +191,18 @@ describe('the console over HTTP', () => {
     const tasks = (await h.api('GET', `/tasks?rule=${rule.id}`)).body.items;
     assert.deepEqual(tasks.map((t: any) => t.destination.repository).sort(), ['one/app', 'two/app']);
 
-    // Retrying a task that has not finished is refused with the reason, and changes nothing.
-    const retry = await post(`/ui/tasks/${tasks[0].id}/retry`, cookie, { _csrf: csrf! });
+    // Retrying a task that has not finished (a manual sync not yet run) is refused with the reason, and changes nothing.
+    const unrun = (await h.api('POST', '/sync', { source: `${src.host}/formrun/app:v1`, destinations: [`${dst.host}/three/app`] })).body.tasks[0];
+    const retry = await post(`/ui/tasks/${unrun.id}/retry`, cookie, { _csrf: csrf! });
     assert.equal(retry.status, 409);
     assert.match(await retry.text(), /is PENDING/);
-    assert.equal((await h.taskStore.get(tasks[0].id))?.generation, 0);
+    assert.equal((await h.taskStore.get(unrun.id))?.generation, 0);
+    await h.drain();
 
     // Records filtered by status show only that status; a bad filter names its problem.
-    const pending = await page(`/ui/tasks?rule=${rule.id}&status=PENDING`, cookie);
-    assert.equal((pending.text.match(/PENDING<\/span><\/a>/g) ?? []).length, 2);
-    assert.doesNotMatch(pending.text, /SUCCEEDED<\/span><\/a>/);
+    const succeeded = await page(`/ui/tasks?rule=${rule.id}&status=SUCCEEDED`, cookie);
+    assert.equal((succeeded.text.match(/SUCCEEDED<\/span><\/a>/g) ?? []).length, 2);
+    assert.doesNotMatch(succeeded.text, /PENDING<\/span><\/a>/);
     const bad = await page('/ui/tasks?since=yesterday&status=DONE', cookie);
     assert.equal(bad.response.status, 400);
     assert.match(bad.text, /since: &quot;yesterday&quot; is not a time/);

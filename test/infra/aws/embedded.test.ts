@@ -62,7 +62,7 @@ for (const engine of ['dynalite', 'dynamodb-local'] satisfies DynamoDbEngine[]) 
         }))
         .sort((a, b) => String(a.name).localeCompare(String(b.name)));
       assert.deepEqual(indexes, [
-        { name: 'byTime', keys: ['listKey:HASH', 'listAt:RANGE'], projection: 'INCLUDE dst ruleId src', status: 'ACTIVE' },
+        { name: 'byTime', keys: ['listKey:HASH', 'listAt:RANGE'], projection: 'INCLUDE dst executionId ruleId src', status: 'ACTIVE' },
         { name: 'byWaiting', keys: ['waitKey:HASH', 'listAt:RANGE'], projection: 'KEYS_ONLY', status: 'ACTIVE' },
       ]);
       assert.deepEqual(
