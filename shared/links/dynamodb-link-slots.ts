@@ -40,7 +40,7 @@ export class DynamoDbLinkSlots implements LinkSlots {
     });
   }
 
-  renew(linkId: string, taskId: string, owner: string): Promise<number> {
+  renew(linkId: string, taskId: string, owner: string): Promise<number | 'lost'> {
     return this.#change(linkId, (state, now) => {
       const { running, next } = renewLease(state, taskId, owner, now);
       return { value: running, next };

@@ -4,6 +4,7 @@
  * shared state, so every worker divides by the same number). Stopping frees the slot at once;
  * a worker that dies frees it when the lease runs out.
  */
+import { CrossdockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { RENEW_MS, type LinkSlots } from './link-slots.ts';
 import { REAL_CLOCK, TokenBucket, type PaceClock } from './token-bucket.ts';
@@ -22,9 +23,19 @@ export interface LinkSessionOptions {
   renewMs?: number;
 }
 
+/** The task's lease ran out (its worker was starved past LEASE_MS): it stops, and runs again. */
+export class LinkSlotLostError extends CrossdockError {
+  constructor(linkId: string) {
+    super('LINK_SLOT_LOST', `link ${linkId}: this task's slot lease ran out before it was renewed; the task stops and runs again`);
+  }
+}
+
 export interface LinkSession {
-  /** Awaited before each chunk of blob bytes goes on; absent when the link has no cap. */
-  pace?: (bytes: number) => Promise<void>;
+  /**
+   * Awaited before each chunk of blob bytes goes on: paces to the task's share of the cap, and
+   * throws LinkSlotLostError once the lease is lost, so no task runs on a slot it no longer holds.
+   */
+  pace: (bytes: number) => Promise<void>;
   /** The share of the cap this task has now, bytes per second. */
   share(): number | undefined;
   stop(): Promise<void>;
@@ -36,6 +47,7 @@ export function startLinkSession(options: LinkSessionOptions): LinkSession {
   const bucket = maxBandwidth === undefined ? undefined : new TokenBucket(maxBandwidth / Math.max(1, options.running), clock);
   const stopping = new AbortController();
   let running = options.running;
+  let lost = false;
 
   const renewals = (async () => {
     while (!stopping.signal.aborted) {
@@ -43,6 +55,11 @@ export function startLinkSession(options: LinkSessionOptions): LinkSession {
       if (stopping.signal.aborted) break;
       try {
         const now = await slots.renew(linkId, taskId, owner);
+        if (now === 'lost') {
+          lost = true;
+          logger.warn('link lease lost', { link_id: linkId });
+          break;
+        }
         if (now !== running) logger.debug('link share changed', { link_id: linkId, running: now, share: maxBandwidth === undefined ? undefined : Math.round(maxBandwidth / now) });
         running = now;
         bucket?.setRate(maxBandwidth! / Math.max(1, running));
@@ -54,7 +71,10 @@ export function startLinkSession(options: LinkSessionOptions): LinkSession {
   })();
 
   return {
-    ...(bucket ? { pace: (bytes: number) => bucket.take(bytes) } : {}),
+    pace: async (bytes: number) => {
+      if (lost) throw new LinkSlotLostError(linkId);
+      if (bucket) await bucket.take(bytes);
+    },
     share: () => bucket?.rate,
     async stop() {
       stopping.abort();

@@ -47,8 +47,11 @@ export type SlotAnswer =
 
 export interface LinkSlots {
   acquire(request: SlotRequest): Promise<SlotAnswer>;
-  /** Extends the lease (taking it back if it ran out meanwhile); the link's running tasks, this one included. */
-  renew(linkId: string, taskId: string, owner: string): Promise<number>;
+  /**
+   * Extends the lease; the link's running tasks, this one included. 'lost' when the lease ran out
+   * meanwhile (a starved worker): its slot may be another task's now, so it is not taken back.
+   */
+  renew(linkId: string, taskId: string, owner: string): Promise<number | 'lost'>;
   release(linkId: string, taskId: string, owner: string): Promise<void>;
 }
 
@@ -91,9 +94,12 @@ export function decideSlot(state: SlotState, request: SlotRequest, now: number):
   };
 }
 
-export function renewLease(state: SlotState, taskId: string, owner: string, now: number): { running: number; next: SlotState } {
+export function renewLease(state: SlotState, taskId: string, owner: string, now: number): { running: number | 'lost'; next: SlotState } {
   const live = liveState(state, now);
   const held = live.leases[taskId];
+  // The lease ran out before this renewal: the slot was free to give, and taking it back could
+  // put one task more on the link than it allows. The holder stops and its task tries again.
+  if (held === undefined) return { running: 'lost', next: live };
   // Another attempt holds it: that one runs; this one's share still counts it once.
   if (held !== undefined && held.owner !== owner) return { running: Object.keys(live.leases).length, next: live };
   const leases = { ...live.leases, [taskId]: { owner, expiresAt: now + LEASE_MS } };

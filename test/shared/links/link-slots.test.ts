@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DynamoDbLinkSlots } from '../../../shared/links/dynamodb-link-slots.ts';
+import { LinkSlotLostError, startLinkSession } from '../../../shared/links/link-session.ts';
 import { LEASE_MS, WAITING_TTL_MS } from '../../../shared/links/link-slots.ts';
+import { silentLogger } from '../../../shared/log.ts';
 import { TokenBucket, type PaceClock } from '../../../shared/links/token-bucket.ts';
 import { startLocalAws, type LocalAws } from '../../support/aws.ts';
 
@@ -28,6 +30,34 @@ describe('link slots in the shared table (a clock injected)', () => {
     now += 2;
     // `a` never renewed (its worker died): its slot is `b`'s, and `b` keeps its arrival time.
     assert.deepEqual(await other.acquire({ linkId: 'dies', taskId: 'b', owner: 'b1', maxConcurrentTasks: 1 }), { granted: true, running: 1, arrivedAt: 1_000_000 });
+  });
+
+  test('a starved holder whose lease ran out does not take its slot back: the link never runs more than its limit', async () => {
+    assert.equal((await slots.acquire({ linkId: 'starved', taskId: 'a', owner: 'a1', maxConcurrentTasks: 1 })).granted, true);
+    now += LEASE_MS + 1;
+    // `a`'s worker was starved past its lease: the slot is free, and `b` takes it.
+    assert.deepEqual(await other.acquire({ linkId: 'starved', taskId: 'b', owner: 'b1', maxConcurrentTasks: 1 }), { granted: true, running: 1 });
+    // `a` renews late: it is told it lost the slot, and the link still counts one task running.
+    assert.equal(await slots.renew('starved', 'a', 'a1'), 'lost');
+    assert.equal(await other.renew('starved', 'b', 'b1'), 1);
+  });
+
+  test('a session whose lease is lost stops its transfer at the next chunk', async () => {
+    assert.equal((await slots.acquire({ linkId: 'fenced', taskId: 'a', owner: 'a1', maxConcurrentTasks: 1 })).granted, true);
+    const session = startLinkSession({ slots, linkId: 'fenced', taskId: 'a', owner: 'a1', running: 1, logger: silentLogger, renewMs: 5 });
+    await session.pace(1024);
+    now += LEASE_MS + 1;
+    assert.equal((await other.acquire({ linkId: 'fenced', taskId: 'b', owner: 'b1', maxConcurrentTasks: 1 })).granted, true);
+    const deadline = Date.now() + 10_000;
+    let stopped: unknown;
+    while (stopped === undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      stopped = await session.pace(1024).then(() => undefined, (error: unknown) => error);
+    }
+    assert.ok(stopped instanceof LinkSlotLostError, String(stopped));
+    assert.equal((stopped as LinkSlotLostError).code, 'LINK_SLOT_LOST');
+    await session.stop();
+    assert.equal(await other.renew('fenced', 'b', 'b1'), 1, 'the stop of a lost session frees nothing of the new holder');
   });
 
   test('a duplicate delivery of a running task neither takes a second slot nor frees the first', async () => {
