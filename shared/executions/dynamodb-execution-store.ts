@@ -26,7 +26,8 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { CrossdockError, InvalidInputError } from '../errors.ts';
+import { CrossdockError } from '../errors.ts';
+import { decodeCursor, encodeCursor } from '../store/page-cursor.ts';
 import { Execution } from './execution.ts';
 import type { ExecutionPage, ExecutionStore } from './execution-store.ts';
 
@@ -90,7 +91,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
       ExpressionAttributeValues: { ':key': { S: LIST_KEY } },
       ScanIndexForward: false,
       Limit: limit,
-      ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor) } : {}),
+      ...(cursor ? { ExclusiveStartKey: startKey(decodeCursor(Cursor, cursor)) } : {}),
     }));
     const keys = (response.Items ?? []).map((i) => ({ pk: i.pk! }));
     const found = new Map<string, Execution>();
@@ -102,7 +103,7 @@ export class DynamoDbExecutionStore implements ExecutionStore {
       pending = got.UnprocessedKeys?.[this.#table]?.Keys as Item[] | undefined;
     }
     const items = keys.flatMap((k) => (found.has(k.pk.S!) ? [found.get(k.pk.S!)!] : []));
-    return { items, ...(response.LastEvaluatedKey ? { cursor: encodeCursor(response.LastEvaluatedKey) } : {}) };
+    return { items, ...(response.LastEvaluatedKey ? { cursor: encodeCursor({ pk: response.LastEvaluatedKey.pk?.S, listKey: response.LastEvaluatedKey.listKey?.S, listAt: response.LastEvaluatedKey.listAt?.S }) } : {}) };
   }
 
   async recordCatalogPage(id: string, page: number, repositories: number, last: boolean): Promise<boolean> {
@@ -199,18 +200,7 @@ function fromItem(item: Item): Execution {
 
 const Cursor = z.strictObject({ pk: z.string(), listKey: z.string(), listAt: z.string() });
 
-function encodeCursor(last: Item): string {
-  return Buffer.from(JSON.stringify({ pk: last.pk?.S, listKey: last.listKey?.S, listAt: last.listAt?.S })).toString('base64url');
+function startKey(cursor: z.infer<typeof Cursor>): Item {
+  return { pk: { S: cursor.pk }, listKey: { S: cursor.listKey }, listAt: { S: cursor.listAt } };
 }
 
-function decodeCursor(cursor: string): Item {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    value = undefined;
-  }
-  const parsed = Cursor.safeParse(value);
-  if (!parsed.success) throw new InvalidInputError('CURSOR_INVALID', 'cursor is not one this API gave out');
-  return { pk: { S: parsed.data.pk }, listKey: { S: parsed.data.listKey }, listAt: { S: parsed.data.listAt } };
-}

@@ -6,7 +6,7 @@
  */
 import type { QueryCommandInput, QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { InvalidInputError } from '../errors.ts';
+import { decodeCursor, encodeCursor } from '../store/page-cursor.ts';
 import type { Item } from './dynamodb-task-item.ts';
 import type { Task } from './task.ts';
 import type { RepositoryMatch, TaskFilter, TaskPage } from './task-store.ts';
@@ -39,7 +39,7 @@ export async function listTasks(
   cursor: string | undefined,
   order: Order = 'newest',
 ): Promise<TaskPage> {
-  const after = cursor === undefined ? undefined : decodeCursor(cursor);
+  const after = cursor === undefined ? undefined : decodeCursor(Cursor, cursor).after;
   const newest = order === 'newest';
   // The range of sort keys, both ends inclusive; the cursor's own task is dropped below.
   let low = filter.since;
@@ -111,7 +111,7 @@ export async function listTasks(
   const page = found.slice(0, limit);
   return {
     items: page.map((f) => f.task),
-    ...(found.length > limit ? { cursor: encodeCursor(page[page.length - 1]!.at) } : {}),
+    ...(found.length > limit ? { cursor: encodeCursor({ after: page[page.length - 1]!.at }) } : {}),
   };
 }
 
@@ -157,18 +157,3 @@ function matches(task: Task, filter: TaskFilter): boolean {
 
 const Cursor = z.strictObject({ after: z.string().min(1) });
 
-function encodeCursor(after: string): string {
-  return Buffer.from(JSON.stringify({ after })).toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    value = undefined;
-  }
-  const parsed = Cursor.safeParse(value);
-  if (!parsed.success) throw new InvalidInputError('CURSOR_INVALID', 'cursor is not one this API gave out');
-  return parsed.data.after;
-}
