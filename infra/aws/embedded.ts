@@ -10,6 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import dynalite from 'dynalite';
 import { createRequestHandler } from 'local-aws-sqs';
+import { closeDynaliteIterators } from './embedded-dynalite-iterators.ts';
 import { countOnlyReceives } from './embedded-sqs-receive-count.ts';
 
 export interface EmbeddedServer {
@@ -34,6 +35,8 @@ const LOOPBACK = '127.0.0.1';
 
 export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions = {}): Promise<EmbeddedServer> {
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true });
+  // Without it every Query and Scan leaves a LevelDB iterator open for good (issue 8).
+  closeDynaliteIterators();
   // dynalite imitates DynamoDB's 500 ms CREATING/DELETING/UPDATING states by default; a local
   // stack gains nothing from the wait, and provisioning still polls until ACTIVE.
   const server = dynalite({
