@@ -1,7 +1,8 @@
 /**
- * The webhook bundle ships its source map without linking it (Node would parse it at every cold
- * start), and a stack trace it prints still decodes to TypeScript positions offline with
- * infra/build/decode-stack.ts.
+ * What the webhook bundle leaves out of its cold start: it ships its source map without linking it
+ * (Node would parse it at every cold start), and a stack trace it prints still decodes to
+ * TypeScript positions offline with infra/build/decode-stack.ts; it takes AWS credentials from the
+ * environment, as Lambda gives them, without the rest of the SDK's default chain.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,11 +13,12 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { buildFunctions, ROOT, type BuiltFunction } from '../../../infra/build/build-functions.ts';
 import { decodeStack } from '../../../infra/build/decode-stack.ts';
+import { credentialsFromEnvironment } from '../../../infra/build/lambda-credentials.ts';
 
 /** The trace's frames alone: Node also prints the bundle's (long, minified) line that threw. */
 const frames = (trace: string) => trace.split('\n').filter((line) => /^\s+at /.test(line)).join('\n');
 
-describe('webhook bundle source map', () => {
+describe('webhook bundle', () => {
   let outdir: string;
   let webhook: BuiltFunction;
 
@@ -54,5 +56,27 @@ describe('webhook bundle source map', () => {
 
   it('leaves lines that are not bundle frames as they were', () => {
     assert.equal(decodeStack('Error: boom\n    at node:internal/x:1:2', `${webhook.file}.map`), 'Error: boom\n    at node:internal/x:1:2');
+  });
+
+  it('bundles the environment link of the SDK credential chain only', async () => {
+    const map = JSON.parse(await readFile(`${webhook.file}.map`, 'utf8')) as { sources: string[] };
+    const packages = new Set(map.sources.flatMap((source) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source)?.[1] ?? []));
+    // The same sources show the check would see them: the SDK's clients are there.
+    assert.ok(packages.has('@aws-sdk/client-dynamodb'), [...packages].join(' '));
+    const chain = [...packages].filter((name) => name.startsWith('@aws-sdk/credential-provider') || name === '@aws-sdk/nested-clients' || name === '@smithy/credential-provider-imds');
+    assert.deepEqual(chain, []);
+    assert.ok(map.sources.some((source) => source.endsWith('infra/build/lambda-credentials.ts')));
+  });
+});
+
+describe('environment credentials (Lambda)', () => {
+  it('reads the execution role\'s credentials as Lambda sets them', () => {
+    assert.deepEqual(credentialsFromEnvironment({ AWS_ACCESS_KEY_ID: 'ASIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' }), { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' });
+    assert.deepEqual(credentialsFromEnvironment({ AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_CREDENTIAL_EXPIRATION: '2026-12-01T22:00:00Z' }), { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret', expiration: new Date('2026-12-01T22:00:00Z') });
+  });
+
+  it('refuses clearly when the pair is missing, naming the variables and no value', () => {
+    assert.throws(() => credentialsFromEnvironment({ AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE' }), (error: Error) => error.name === 'CredentialsProviderError' && /AWS_SECRET_ACCESS_KEY/.test(error.message) && !error.message.includes('AKIAEXAMPLE'));
+    assert.throws(() => credentialsFromEnvironment({}), /AWS_ACCESS_KEY_ID/);
   });
 });
