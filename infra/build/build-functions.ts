@@ -5,7 +5,7 @@
  *
  *   node --import tsx infra/build/build-functions.ts [outdir]
  */
-import { rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -15,6 +15,29 @@ export type LambdaFunction = (typeof LAMBDA_FUNCTIONS)[number];
 
 /** esbuild's target for the bundles: the Node.js major of serverless.yml's runtime. */
 export const LAMBDA_NODE_TARGET = 'node24';
+
+/**
+ * Functions whose bundle does not link its source map. Node reads and parses a linked map when it
+ * loads the bundle (NODE_OPTIONS=--enable-source-maps, serverless.yml): about a fifth of the
+ * webhook's import CPU at every cold start, for stack traces its deliveries seldom print. The map
+ * is still built and shipped beside the bundle; infra/build/decode-stack.ts decodes a trace with
+ * it offline.
+ */
+export const UNLINKED_SOURCE_MAPS: readonly LambdaFunction[] = ['webhook'];
+
+/**
+ * Functions whose bundle takes AWS credentials from the environment only, as Lambda gives them
+ * (infra/build/lambda-credentials.ts), instead of the SDK's whole default chain: a sixth of the
+ * webhook bundle, parsed at every cold start.
+ */
+export const ENVIRONMENT_CREDENTIALS: readonly LambdaFunction[] = ['webhook'];
+
+const LAMBDA_CREDENTIALS: Plugin = {
+  name: 'lambda-credentials',
+  setup(build) {
+    build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: join(dirname(fileURLToPath(import.meta.url)), 'lambda-credentials.ts') }));
+  },
+};
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_OUTDIR = join(ROOT, '.build', 'lambda');
@@ -60,10 +83,14 @@ export async function buildFunctions(options: BuildOptions = {}): Promise<BuiltF
   const names = options.functions ?? LAMBDA_FUNCTIONS;
   // A stale file left in a function's directory would be zipped into its artifact.
   for (const name of names) rmSync(join(outdir, name), { recursive: true, force: true });
-  // One build of several entry points: esbuild parses the shared dependency graph once, and
-  // without code splitting each entry still gets a self-contained bundle.
-  await build({
-    entryPoints: Object.fromEntries(names.map((name) => [`${name}/index`, join(options.root ?? ROOT, 'functions', name, 'handler.ts')])),
+  // One build per set of plugins, each of several entry points: esbuild parses their shared
+  // dependency graph once, and without code splitting each entry still gets a self-contained bundle.
+  const groups = [false, true].map((environmentCredentials) => ({
+    environmentCredentials,
+    group: names.filter((name) => ENVIRONMENT_CREDENTIALS.includes(name) === environmentCredentials),
+  })).filter(({ group }) => group.length > 0);
+  await Promise.all(groups.map(({ environmentCredentials, group }) => build({
+    entryPoints: Object.fromEntries(group.map((name) => [`${name}/index`, join(options.root ?? ROOT, 'functions', name, 'handler.ts')])),
     outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -80,17 +107,27 @@ export async function buildFunctions(options: BuildOptions = {}): Promise<BuiltF
     target: LAMBDA_NODE_TARGET,
     banner: { js: REQUIRE_BANNER },
     minify: true,
-    // Read at run time with NODE_OPTIONS=--enable-source-maps (serverless.yml).
+    // Read at run time with NODE_OPTIONS=--enable-source-maps (serverless.yml), except where
+    // UNLINKED_SOURCE_MAPS drops the link below.
     sourcemap: 'linked',
     sourcesContent: false,
     legalComments: 'none',
     logLevel: 'error',
-    plugins: [ENGLISH_ZOD_LOCALES],
-  });
+    plugins: [ENGLISH_ZOD_LOCALES, ...(environmentCredentials ? [LAMBDA_CREDENTIALS] : [])],
+  })));
+  for (const name of names.filter((n) => UNLINKED_SOURCE_MAPS.includes(n))) unlinkSourceMap(join(outdir, name, 'index.mjs'));
   return names.map((name) => {
     const file = join(outdir, name, 'index.mjs');
     return { name, file, bytes: statSync(file).size, sourceMapBytes: statSync(`${file}.map`).size };
   });
+}
+
+/** Drops the bundle's closing `//# sourceMappingURL=` comment, so Node never loads the map. */
+function unlinkSourceMap(file: string): void {
+  const text = readFileSync(file, 'utf8');
+  const unlinked = text.replace(/\n\/\/# sourceMappingURL=[^\n]*\n?$/, '\n');
+  if (unlinked === text) throw new Error(`${file} has no sourceMappingURL comment to drop`);
+  writeFileSync(file, unlinked);
 }
 
 export function formatSizes(built: readonly BuiltFunction[]): string {
