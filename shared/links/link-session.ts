@@ -7,7 +7,7 @@
  * while tasks join; a task that ends frees its share for the others at their next renewal.
  * Stopping frees the slot at once; a worker that dies frees it when the lease runs out.
  */
-import { CrossdockError } from '../errors.ts';
+import { TransferPausedError } from '../oci/blob-progress.ts';
 import type { Logger } from '../log.ts';
 import { RENEW_MS, type LinkSlots } from './link-slots.ts';
 import { REAL_CLOCK, TokenBucket, type PaceClock } from './token-bucket.ts';
@@ -29,10 +29,13 @@ export interface LinkSessionOptions {
 /** How often, as a share of the renewal period, a joining task reads whether the others saw it. */
 export const JOIN_POLL_SHARE = 0.25;
 
-/** The task's lease ran out (its worker was starved past LEASE_MS): it stops, and runs again. */
-export class LinkSlotLostError extends CrossdockError {
+/**
+ * The task's lease ran out (its worker was starved past LEASE_MS): it stops, and runs again. A
+ * pause, as at a deadline: resumable uploads keep their committed offset for the next run.
+ */
+export class LinkSlotLostError extends TransferPausedError {
   constructor(linkId: string) {
-    super('LINK_SLOT_LOST', `link ${linkId}: this task's slot lease ran out before it was renewed; the task stops and runs again`);
+    super(`link ${linkId}`, 'LINK_SLOT_LOST', 'this task\'s slot lease ran out before it was renewed; the task stops, keeping its resumable progress, and runs again');
   }
 }
 
@@ -44,6 +47,8 @@ export interface LinkSession {
   pace: (bytes: number) => Promise<void>;
   /** The share of the cap this task has now, bytes per second. */
   share(): number | undefined;
+  /** Called once when the slot is lost: the caller stops its resumable transfers (saving their progress). */
+  onLost(listener: () => void): void;
   stop(): Promise<void>;
 }
 
@@ -56,6 +61,13 @@ export function startLinkSession(options: LinkSessionOptions): LinkSession {
   const nap = (ms: number) => Promise.race([clock.sleep(ms, stopping.signal), stopped]);
   let running = options.running;
   let lost = false;
+  const lostListeners: Array<() => void> = [];
+  const markLost = () => {
+    if (lost) return;
+    lost = true;
+    logger.warn('link lease lost', { link_id: linkId });
+    for (const listener of lostListeners.splice(0)) listener();
+  };
   // Made at the first byte, empty: time spent before it (the join, HEADs, manifests) earns no burst.
   let bucket: TokenBucket | undefined;
   const share = () => (maxBandwidth === undefined ? undefined : maxBandwidth / Math.max(1, running));
@@ -69,7 +81,7 @@ export function startLinkSession(options: LinkSessionOptions): LinkSession {
       try {
         const answer = await slots.joined(linkId, taskId, owner);
         if (answer === 'lost') {
-          lost = true;
+          markLost();
           break;
         }
         if (answer.ready) {
@@ -91,8 +103,7 @@ export function startLinkSession(options: LinkSessionOptions): LinkSession {
       try {
         const now = await slots.renew(linkId, taskId, owner);
         if (now === 'lost') {
-          lost = true;
-          logger.warn('link lease lost', { link_id: linkId });
+          markLost();
           break;
         }
         if (now !== running) logger.debug('link share changed', { link_id: linkId, running: now, share: maxBandwidth === undefined ? undefined : Math.round(maxBandwidth / now) });
@@ -116,6 +127,10 @@ export function startLinkSession(options: LinkSessionOptions): LinkSession {
       if (bucket) await bucket.take(bytes);
     },
     share: () => bucket?.rate ?? share(),
+    onLost(listener) {
+      if (lost) listener();
+      else lostListeners.push(listener);
+    },
     async stop() {
       stopping.abort();
       await Promise.all([renewals, joining]);
