@@ -62,7 +62,7 @@ export const ERROR_CODES = {
   LINK_CONFLICT: code('conflict', 409, false, 'a link already joins that source and destination registry (the existing link is named)'),
   LINK_INVALID: code('input', 400, false, 'a link that is not valid (every problem is named)'),
   LINK_NOT_FOUND: code('not-found', 404, false, 'no link with that id'),
-  LINK_SLOT_LOST: code('transient', 503, true, 'a task\'s slot lease on its sync link ran out before it was renewed (a starved worker): it stops and runs again'),
+  LINK_SLOT_LOST: code('transient', 503, true, 'a task\'s slot lease on its sync link ran out before it was renewed (a starved worker): it stops, keeping resumable progress as at a deadline, and runs again'),
   LINK_STATE_BUSY: code('transient', 503, true, 'a link\'s shared slot state kept changing under every attempt to update it (contention); the task tries again'),
   MANIFEST_INVALID: code('registry', 502, false, 'a manifest that is not valid JSON or lacks required fields'),
   MANIFEST_TOO_LARGE: code('registry', 502, false, 'a manifest larger than registries accept (4 MiB)'),

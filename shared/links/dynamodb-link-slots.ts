@@ -6,11 +6,12 @@
  * Every change is a read (consistent GetItem) and a PutItem conditioned on the version read:
  * two workers changing the same link at once cannot lose each other's lease or place in the
  * queue; the loser reads again. Cost per running task: one read and one write a second (its
- * renewal), each under 1 KB for links of up to a few dozen running and waiting tasks.
+ * renewal), each under 1 KB for links of up to a few dozen running and waiting tasks; a task that
+ * joins running ones also reads the item a few times (no write) until they have all seen it.
  */
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CrossdockError } from '../errors.ts';
-import { decideSlot, EMPTY_STATE, releaseLease, renewLease, SlotState, type LinkSlots, type SlotAnswer, type SlotRequest } from './link-slots.ts';
+import { decideSlot, EMPTY_STATE, joinState, releaseLease, renewLease, SlotState, type JoinAnswer, type LinkSlots, type SlotAnswer, type SlotRequest } from './link-slots.ts';
 
 /** An idle link's state item is removed by TTL after a day (it is recreated on the next task). */
 const STATE_TTL_S = 86_400;
@@ -47,16 +48,19 @@ export class DynamoDbLinkSlots implements LinkSlots {
     });
   }
 
+  async joined(linkId: string, taskId: string, owner: string): Promise<JoinAnswer> {
+    const { state } = await this.#read(linkId);
+    return joinState(state, taskId, owner, this.#now());
+  }
+
   async release(linkId: string, taskId: string, owner: string): Promise<void> {
     await this.#change(linkId, (state, now) => ({ value: undefined, next: releaseLease(state, taskId, owner, now) }));
   }
 
   async #change<T>(linkId: string, change: (state: SlotState, now: number) => { value: T; next: SlotState }): Promise<T> {
-    const key = { pk: { S: `LINKSTATE#${linkId}` } };
+    const key = stateKey(linkId);
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const response = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: key, ConsistentRead: true }));
-      const version = response.Item?.version?.N;
-      const state = response.Item?.state?.S ? parseState(response.Item.state.S, linkId) : EMPTY_STATE;
+      const { version, state } = await this.#read(linkId);
       const now = this.#now();
       const { value, next } = change(state, now);
       try {
@@ -75,6 +79,15 @@ export class DynamoDbLinkSlots implements LinkSlots {
     }
     throw new CrossdockError('LINK_STATE_BUSY', `link ${linkId}: its shared state changed under every one of ${MAX_ROUNDS} attempts`, { retryable: true });
   }
+
+  async #read(linkId: string): Promise<{ version: string | undefined; state: SlotState }> {
+    const response = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: stateKey(linkId), ConsistentRead: true }));
+    return { version: response.Item?.version?.N, state: response.Item?.state?.S ? parseState(response.Item.state.S, linkId) : EMPTY_STATE };
+  }
+}
+
+function stateKey(linkId: string) {
+  return { pk: { S: `LINKSTATE#${linkId}` } };
 }
 
 function parseState(text: string, linkId: string): SlotState {

@@ -21,15 +21,23 @@ export const RENEW_MS = 1_000;
 export const WAITING_TTL_MS = 15_000;
 
 export const SlotState = z.strictObject({
-  leases: z.record(z.string(), z.strictObject({ owner: z.string(), expiresAt: z.number() })),
+  /**
+   * `since` numbers the grant of each lease (from `grants`); `seen` is the last grant its holder
+   * had counted at its latest renewal, that is the share it paces at now: a task that joins moves
+   * no byte before every other holder has seen it, so the link never carries more than its cap
+   * while the old holders still pace at their larger share (see `joinState`).
+   */
+  leases: z.record(z.string(), z.strictObject({ owner: z.string(), expiresAt: z.number(), since: z.number().int().default(0), seen: z.number().int().default(0) })),
   /** `seq` orders arrivals exactly (the order their writes won), even within one millisecond. */
   waiting: z.record(z.string(), z.strictObject({ arrivedAt: z.number(), seenAt: z.number(), seq: z.number().int() })),
   /** The next arrival's `seq`. */
   seq: z.number().int().nonnegative().default(0),
+  /** Slots granted so far: the latest lease's `since`. */
+  grants: z.number().int().nonnegative().default(0),
 });
 export type SlotState = z.infer<typeof SlotState>;
 
-export const EMPTY_STATE: SlotState = { leases: {}, waiting: {}, seq: 0 };
+export const EMPTY_STATE: SlotState = { leases: {}, waiting: {}, seq: 0, grants: 0 };
 
 export interface SlotRequest {
   linkId: string;
@@ -39,6 +47,8 @@ export interface SlotRequest {
   /** Absent: no limit (the lease still counts the task in the link's share). */
   maxConcurrentTasks?: number;
 }
+
+export type JoinAnswer = { ready: boolean; running: number } | 'lost';
 
 export type SlotAnswer =
   | { granted: true; running: number; arrivedAt?: number }
@@ -52,6 +62,11 @@ export interface LinkSlots {
    * meanwhile (a starved worker): its slot may be another task's now, so it is not taken back.
    */
   renew(linkId: string, taskId: string, owner: string): Promise<number | 'lost'>;
+  /**
+   * Whether a task granted its slot while others ran may send its first byte: every other holder
+   * has renewed since, and paces at the share that counts it. Only reads the shared state.
+   */
+  joined(linkId: string, taskId: string, owner: string): Promise<JoinAnswer>;
   release(linkId: string, taskId: string, owner: string): Promise<void>;
 }
 
@@ -61,6 +76,7 @@ export function liveState(state: SlotState, now: number): SlotState {
     leases: Object.fromEntries(Object.entries(state.leases).filter(([, lease]) => lease.expiresAt > now)),
     waiting: Object.fromEntries(Object.entries(state.waiting).filter(([, entry]) => entry.seenAt > now - WAITING_TTL_MS)),
     seq: state.seq,
+    grants: state.grants,
   };
 }
 
@@ -75,7 +91,7 @@ export function decideSlot(state: SlotState, request: SlotRequest, now: number):
   const own = live.leases[request.taskId];
   if (own !== undefined) {
     if (own.owner !== request.owner) return { answer: { granted: false, running, why: 'held' }, next: live };
-    return { answer: { granted: true, running }, next: { ...live, leases: { ...live.leases, [request.taskId]: { owner: request.owner, expiresAt: now + LEASE_MS } } } };
+    return { answer: { granted: true, running }, next: { ...live, leases: { ...live.leases, [request.taskId]: { ...own, expiresAt: now + LEASE_MS } } } };
   }
   const known = live.waiting[request.taskId];
   const arrivedAt = known?.arrivedAt ?? now;
@@ -84,9 +100,10 @@ export function decideSlot(state: SlotState, request: SlotRequest, now: number):
   const max = request.maxConcurrentTasks ?? Number.POSITIVE_INFINITY;
   if (running < max && ahead === 0) {
     const { [request.taskId]: _left, ...waiting } = live.waiting;
-    const leases = { ...live.leases, [request.taskId]: { owner: request.owner, expiresAt: now + LEASE_MS } };
+    const grants = live.grants + 1;
+    const leases = { ...live.leases, [request.taskId]: { owner: request.owner, expiresAt: now + LEASE_MS, since: grants, seen: grants } };
     const queued = live.waiting[request.taskId] !== undefined;
-    return { answer: { granted: true, running: running + 1, ...(queued ? { arrivedAt } : {}) }, next: { leases, waiting, seq: live.seq } };
+    return { answer: { granted: true, running: running + 1, ...(queued ? { arrivedAt } : {}) }, next: { leases, waiting, seq: live.seq, grants } };
   }
   return {
     answer: { granted: false, running, why: 'queued', position: ahead + 1, arrivedAt },
@@ -102,8 +119,22 @@ export function renewLease(state: SlotState, taskId: string, owner: string, now:
   if (held === undefined) return { running: 'lost', next: live };
   // Another attempt holds it: that one runs; this one's share still counts it once.
   if (held !== undefined && held.owner !== owner) return { running: Object.keys(live.leases).length, next: live };
-  const leases = { ...live.leases, [taskId]: { owner, expiresAt: now + LEASE_MS } };
+  // The running count returned includes every grant so far: the holder has seen them all.
+  const leases = { ...live.leases, [taskId]: { ...held, expiresAt: now + LEASE_MS, seen: live.grants } };
   return { running: Object.keys(leases).length, next: { ...live, leases } };
+}
+
+/**
+ * A task granted its slot while others ran waits until each of them has renewed since (about
+ * RENEW_MS): until then they pace at their old, larger share, and its bytes would go over the
+ * cap. Holders granted after it count it already (their `seen` starts at their own grant).
+ */
+export function joinState(state: SlotState, taskId: string, owner: string, now: number): JoinAnswer {
+  const live = liveState(state, now);
+  const own = live.leases[taskId];
+  if (own === undefined || own.owner !== owner) return 'lost';
+  const ready = Object.entries(live.leases).every(([id, lease]) => id === taskId || lease.seen >= own.since);
+  return { ready, running: Object.keys(live.leases).length };
 }
 
 export function releaseLease(state: SlotState, taskId: string, owner: string, now: number): SlotState {

@@ -16,10 +16,13 @@ export const BlobProgress = z.strictObject({
 });
 export type BlobProgress = z.infer<typeof BlobProgress>;
 
-/** A transfer stopped at its deadline with its progress saved; not a failure. */
+/**
+ * A transfer stopped with its progress saved (at its deadline; a subclass names another cause):
+ * not a failure, and not retried in place; the next run goes on from the saved progress.
+ */
 export class TransferPausedError extends CrossdockError {
-  constructor(what: string) {
-    super('TRANSFER_PAUSED', `${what}: stopped at the deadline, progress saved`, { retryable: true });
+  constructor(what: string, code: 'TRANSFER_PAUSED' | 'LINK_SLOT_LOST' = 'TRANSFER_PAUSED', why = 'stopped at the deadline, progress saved') {
+    super(code, `${what}: ${why}`, { retryable: true });
   }
 }
 

@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { CrossdockError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { commitUpload, openBlobFrom, patchBlob, uploadStatus, type UploadSession } from './blobs.ts';
-import { type BlobProgress, type TransferLedger } from './blob-progress.ts';
+import { TransferPausedError, type BlobProgress, type TransferLedger } from './blob-progress.ts';
 import type { CallOptions } from './client.ts';
 import type { BlobEndpoint } from './copy-blob.ts';
 import type { Descriptor } from './manifest-schema.ts';
@@ -103,7 +103,9 @@ export async function transferResumable(source: BlobEndpoint, destination: BlobE
       }
     } catch (error) {
       // End the PATCH instead of breaking it off: the session stays usable (to cancel or resume).
-      if (!paused) sourceError = error;
+      // A pace that stops the transfer (a link slot lost) pauses it like the stop time does.
+      if (error instanceof TransferPausedError) paused = true;
+      else if (!paused) sourceError = error;
     } finally {
       reading = false;
       (opened.body as Readable).destroy();

@@ -139,6 +139,8 @@ export function createWorker(deps: WorkerDeps) {
     log.info('task started', { attempt: task.attempts, source: formatReference(task.source), destination: formatReference(task.destination), ...(task.resume ? { resumed_blobs: task.resume.blobs.length } : {}), ...(admission ? { link_id: admission.link.id } : {}) });
     const times = copyTimes(invocation.deadline, now().getTime());
     const ledger = new TransferLedger({ saved: task.resume?.blobs ?? [], stopAt: times.stopAt });
+    // A lost link slot stops the copy as the deadline would: resumable uploads save their offset.
+    admission?.session?.onLost(() => ledger.stop());
     const meter = new ProgressMeter(() => now().getTime(), (task.resume?.blobs ?? []).reduce((sum, b) => sum + b.offset, 0));
     const reporter = reportProgress(deps.taskStore, taskId, meter, log, deps.progressIntervalMs);
     const onLink = admission ? linkFields(admission, task) : {};

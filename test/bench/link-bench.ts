@@ -1,11 +1,12 @@
 /**
  * A capped sync link under load (issue 13): TASKS copies of single-layer SIZE MiB images between
  * two real registries, on a link capped at CAP MiB/s with MAX running tasks, worked by WORKERS
- * independent worker instances (each its own engine, gate and pacing state) sharing one embedded
- * DynamoDB table and SQS queue. Prints one JSON line: the aggregate rate of the copies that ran
- * together, each task's rate, queue waits, and whether queued tasks started in arrival order.
+ * independent worker instances in this process (each its own engine, gate and pacing state), or
+ * with `--processes N` by N worker OS processes forked for it, all sharing one embedded DynamoDB
+ * table and SQS queue. Prints one JSON line: the aggregate rate of the copies that ran together,
+ * each task's rate, queue waits, and whether queued tasks started in arrival order.
  *
- *   npm run bench:link -- --cap-mibps 32 --tasks 6 --max-concurrent 4 [--size-mib 128] [--workers 2]
+ *   npm run bench:link -- --cap-mibps 32 --tasks 6 --max-concurrent 4 [--size-mib 128] [--workers 2 | --processes 2]
  */
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../shared/log.ts';
@@ -19,10 +20,11 @@ import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
 import { enqueueTasks } from '../../shared/tasks/enqueue.ts';
 import type { Task } from '../../shared/tasks/task.ts';
 import { createWorker } from '../../shared/tasks/worker.ts';
-import { startLocalAws } from '../support/aws.ts';
+import { startLocalAws, TEST_REGION } from '../support/aws.ts';
 import { closeRegistryClients, pushImage } from '../support/images.ts';
 import { startPollingWorker } from '../support/polling-worker.ts';
 import { startRegistries } from '../support/registry.ts';
+import { forkWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
 
 const { values } = parseArgs({ options: {
   'cap-mibps': { type: 'string', default: '32' },
@@ -30,6 +32,8 @@ const { values } = parseArgs({ options: {
   'max-concurrent': { type: 'string', default: '4' },
   'size-mib': { type: 'string', default: '128' },
   workers: { type: 'string', default: '2' },
+  /** Worker OS processes instead of in-process worker instances (0: none). */
+  processes: { type: 'string', default: '0' },
   /** Each task's share changes and queue decisions on stderr. */
   verbose: { type: 'boolean', default: false },
 } });
@@ -38,9 +42,11 @@ const cap = Number(values['cap-mibps']) * MiB;
 const taskCount = Number(values.tasks);
 const maxConcurrent = Number(values['max-concurrent']);
 const size = Number(values['size-mib']) * MiB;
-const workerCount = Number(values.workers);
+const processCount = Number(values.processes);
+const workerCount = processCount > 0 ? 0 : Number(values.workers);
 const silent = createLogger({ sink: () => {} });
-const shares = values.verbose ? createLogger({ level: 'debug', sink: (line) => /link share|task queued|task started|task finished/.test(line) && process.stderr.write(line + '\n') }) : silent;
+const VERBOSE = /link share|link joined|task queued|task started|task finished/;
+const shares = values.verbose ? createLogger({ level: 'debug', sink: (line) => VERBOSE.test(line) && process.stderr.write(line + '\n') }) : silent;
 
 /**
  * Counts each destination repository's blob bytes as they stream, sampled every SAMPLE_MS: the
@@ -54,12 +60,20 @@ class CountingEngine extends CopyEngine {
     return super.copyImage(source, destination, { ...options, onBytes: (n) => moved.set(destination.repository, (moved.get(destination.repository) ?? 0) + n) });
   }
 }
+/** With worker processes: each one's latest cumulative counts, as it reports them every 100 ms. */
+const movedByProcess = new Map<string, Record<string, number>>();
+const movedNow = (): Map<string, number> => {
+  const all = new Map(moved);
+  for (const counts of movedByProcess.values()) for (const [repository, n] of Object.entries(counts)) all.set(repository, (all.get(repository) ?? 0) + n);
+  return all;
+};
 const samples: Array<{ at: number; bytes: Map<string, number> }> = [];
-const sampler = setInterval(() => samples.push({ at: performance.now(), bytes: new Map(moved) }), SAMPLE_MS);
+const sampler = setInterval(() => samples.push({ at: performance.now(), bytes: movedNow() }), SAMPLE_MS);
 
 const [aws, registries] = await Promise.all([startLocalAws(), startRegistries(2)]);
 const [src, dst] = registries as [typeof registries[0], typeof registries[0]];
 const engines: CopyEngine[] = [];
+let children: WorkerProcess[] = [];
 try {
   const store = new DynamoDbTaskStore({ client: aws.clients.dynamodb, tableName: aws.tables.tasks, retentionDays: 1 });
   const links = new DynamoDbLinkStore(aws.clients.dynamodb, aws.tables.rules);
@@ -74,6 +88,21 @@ try {
     const worker = createWorker({ taskStore: store, engine, logger: shares, queue: new SqsQueue(aws.clients.sqs, aws.queueUrl, silent), maxReceiveCount: 5, links: gate });
     return startPollingWorker(aws.clients.sqs, aws.queueUrl, worker, Math.ceil(taskCount / workerCount));
   });
+  children = await Promise.all(Array.from({ length: processCount }, (_, i) => forkWorkerProcess({
+    name: `process-${i + 1}`,
+    region: TEST_REGION,
+    dynamodbEndpoint: aws.dynamodbEndpoint,
+    sqsEndpoint: aws.sqsEndpoint,
+    tasksTable: aws.tables.tasks,
+    rulesTable: aws.tables.rules,
+    queueUrl: aws.queueUrl,
+    capacity: Math.ceil(taskCount / processCount),
+    queuedDelaySeconds: 1,
+    logPattern: values.verbose ? VERBOSE.source : '$^',
+  }, (report) => {
+    if (report.kind === 'bytes') movedByProcess.set(`process-${i + 1}`, report.moved);
+    if (report.kind === 'log') process.stderr.write(report.line + '\n');
+  })));
   const queue = new SqsQueue(aws.clients.sqs, aws.queueUrl, silent);
   const created = [];
   // One at a time, so that arrival order is the order of creation.
@@ -91,7 +120,8 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 500));
     tasks = (await Promise.all(created.map((c) => store.get(c.id)))).filter((t): t is Task => t !== undefined);
   } while (Date.now() < deadline && tasks.some((t) => !['SUCCEEDED', 'FAILED', 'SKIPPED'].includes(t.status)));
-  await Promise.all(workers.map((w) => w.stop()));
+  await Promise.all([...workers.map((w) => w.stop()), ...children.map((c) => c.stop())]);
+  children = [];
   clearInterval(sampler);
 
   // The window in which every copy that ran together was moving bytes: all started, none done.
@@ -102,6 +132,14 @@ try {
   const window = from >= 0 && to > from ? { start: samples[from]!, end: samples[to]!, seconds: (samples[to]!.at - samples[from]!.at) / 1000 } : undefined;
   const windowRates = firstRepos.map((r) => (window ? ((window.end.bytes.get(r) ?? 0) - (window.start.bytes.get(r) ?? 0)) / window.seconds : 0));
   const windowAggregate = windowRates.reduce((a, b) => a + b, 0);
+
+  // The busiest second of the whole run (tasks joining and ending included), from the samples.
+  const total = (x: (typeof samples)[number]) => [...x.bytes.values()].reduce((a, b) => a + b, 0);
+  let worstSecond = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const j = samples.findIndex((x, k) => k > i && x.at - samples[i]!.at >= 1000);
+    if (j > i) worstSecond = Math.max(worstSecond, (total(samples[j]!) - total(samples[i]!)) / ((samples[j]!.at - samples[i]!.at) / 1000));
+  }
 
   const rate = (t: Task) => (t.result?.bytes ?? 0) / ((t.transferMs ?? 1) / 1000);
   const spans = tasks.map((t) => ({ start: Date.parse(t.startedAt ?? ''), end: Date.parse(t.finishedAt ?? '') }));
@@ -119,6 +157,7 @@ try {
     tasks: taskCount,
     maxConcurrent,
     workers: workerCount,
+    processes: processCount,
     statuses: tasks.map((t) => t.status),
     concurrentCopies: together.length,
     whileAllRan: {
@@ -130,6 +169,7 @@ try {
       perTaskVsShare: windowRates.map((r) => round(r / share, 3)),
       eachWithin15Percent: window !== undefined && windowRates.every((r) => Math.abs(r / share - 1) <= 0.15),
     },
+    busiestSecondVsCap: round(worstSecond / cap, 3),
     wholeTasks: { aggregateMiBps: round(aggregate / MiB), aggregateVsCap: round(aggregate / cap, 3) },
     shareMiBps: round(share / MiB),
     perTask: tasks.map((t, i) => ({
@@ -146,6 +186,7 @@ try {
   }));
 } finally {
   clearInterval(sampler);
+  await Promise.allSettled(children.map((c) => c.stop()));
   await Promise.all(engines.map((e) => e.close()));
   await closeRegistryClients();
   await Promise.all([aws.close(), ...registries.map((r) => r.close())]);

@@ -60,6 +60,22 @@ describe('link slots in the shared table (a clock injected)', () => {
     assert.equal(await other.renew('fenced', 'b', 'b1'), 1, 'the stop of a lost session frees nothing of the new holder');
   });
 
+  test('a task that joins running ones is ready once each of them has renewed since (a read, no write)', async () => {
+    assert.equal((await slots.acquire({ linkId: 'join', taskId: 'a', owner: 'a1', maxConcurrentTasks: 4 })).granted, true);
+    assert.deepEqual(await slots.joined('join', 'a', 'a1'), { ready: true, running: 1 });
+    assert.deepEqual(await other.acquire({ linkId: 'join', taskId: 'b', owner: 'b1', maxConcurrentTasks: 4 }), { granted: true, running: 2 });
+    assert.deepEqual(await other.joined('join', 'b', 'b1'), { ready: false, running: 2 }, 'a still paces at the whole cap');
+    assert.deepEqual(await slots.acquire({ linkId: 'join', taskId: 'c', owner: 'c1', maxConcurrentTasks: 4 }), { granted: true, running: 3 });
+    assert.equal(await slots.renew('join', 'a', 'a1'), 3);
+    assert.deepEqual(await other.joined('join', 'b', 'b1'), { ready: true, running: 3 }, 'c came after b: it counts b already');
+    assert.deepEqual(await slots.joined('join', 'c', 'c1'), { ready: false, running: 3 }, 'b has not renewed since c joined');
+    assert.equal(await other.renew('join', 'b', 'b1'), 3);
+    assert.deepEqual(await slots.joined('join', 'c', 'c1'), { ready: true, running: 3 });
+    assert.equal(await other.joined('join', 'c', 'someone-else'), 'lost');
+    now += LEASE_MS + 1;
+    assert.equal(await slots.joined('join', 'c', 'c1'), 'lost');
+  });
+
   test('a duplicate delivery of a running task neither takes a second slot nor frees the first', async () => {
     assert.equal((await slots.acquire({ linkId: 'dup', taskId: 'a', owner: 'first', maxConcurrentTasks: 2 })).granted, true);
     assert.deepEqual(await other.acquire({ linkId: 'dup', taskId: 'a', owner: 'second', maxConcurrentTasks: 2 }), { granted: false, running: 1, why: 'held' });
