@@ -272,6 +272,8 @@ describe('subscriptions keep the newest matching tags of an external repository'
     assert.ok(first.ran >= 1);
     const again = await runDueSubscriptions(deps);
     assert.equal(again.ran, 0);
+    // The schedule only started the run: its listing waits in the queue for the worker.
+    assert.equal((await h.api('GET', `/subscriptions/${id}`)).body.lastRun, undefined);
     await h.drain({ maxMs: 120_000 });
     const record = (await h.api('GET', `/subscriptions/${id}`)).body;
     assert.ok(Date.parse(record.nextRunAt) - Date.parse(record.lastRun.at) >= 6 * 3600_000 - 1000);
