@@ -38,11 +38,10 @@ export async function startRun(subscription: Subscription, deps: DueDeps): Promi
     deps.logger.warn('subscription disabled', { subscription_id: subscription.id, reason: 'schedule never runs' });
     return { disabled: run };
   }
-  const execution = await startSubscriptionRun(subscription, deps);
-  // `lastRun` is written by the run's last step, when its listing is complete.
-  const current = (await deps.subscriptionStore.get(subscription.id)) ?? subscription;
-  await deps.subscriptionStore.put({ ...current, nextRunAt: nextRun(schedule, now).toISOString() });
-  return { execution };
+  // The next run's time first: `lastRun` is written by the run's last step, which must not be
+  // overwritten by this (and the scheduled function reads no subscription by id).
+  await deps.subscriptionStore.put({ ...subscription, nextRunAt: nextRun(schedule, now).toISOString() });
+  return { execution: await startSubscriptionRun(subscription, deps) };
 }
 
 /**
