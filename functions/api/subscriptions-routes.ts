@@ -5,7 +5,8 @@ import { grantProblems } from '../../shared/cloud/grant-check.ts';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { undeclaredProblems } from '../../shared/oci/egress-policy.ts';
 import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
-import { runAndRecord } from '../../shared/intake/due-subscriptions.ts';
+import { startRun } from '../../shared/intake/due-subscriptions.ts';
+import type { ExecutionStore } from '../../shared/executions/execution-store.ts';
 import { nextRun, parseSchedule } from '../../shared/subscriptions/schedule.ts';
 import { Subscription, SubscriptionInput, subscriptionProblems } from '../../shared/subscriptions/subscription.ts';
 import { SubscriptionNotFoundError, type SubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
@@ -14,6 +15,7 @@ import { readJson } from '../http/body.ts';
 
 export interface SubscriptionRoutesDeps extends EnqueueDeps {
   subscriptionStore: SubscriptionStore;
+  executionStore: ExecutionStore;
   pool: RegistryPool;
 }
 
@@ -68,6 +70,11 @@ export function subscriptionsRoutes(deps: SubscriptionRoutesDeps) {
       const subscription = await mustGet(c.req.param('id'));
       const refused = undeclaredProblems(deps.pool.egress?.declared, subscriptionRegistries(subscription));
       if (refused.length > 0) throw new InvalidInputError('REGISTRY_NOT_ALLOWED', refused);
-      return c.json(await runAndRecord(subscription, deps), 202);
+      // Listing happens through the queue in bounded steps: the answer does not wait for it, and
+      // `lastRun` is written when it is complete. A stored schedule that never runs switches the
+      // subscription off instead (as the schedule would), answered with that record.
+      const started = await startRun(subscription, deps);
+      if ('disabled' in started) return c.json({ lastRun: started.disabled }, 202);
+      return c.json({ execution: { ...started.execution, status: 'RUNNING' } }, 202);
     });
 }

@@ -1,6 +1,7 @@
 /**
- * Lambda entry, on a schedule (every minute): run the subscriptions that are due. The registries
- * are re-read when their cache expires; the pool is rebuilt only when they changed.
+ * Lambda entry, on a schedule (every minute): start a run of each subscription that is due (its
+ * execution recorded and first listing step queued; the worker lists it). The registries are
+ * re-read when their cache expires; the pool is rebuilt only when they changed.
  */
 import { runDueSubscriptions } from '../../shared/intake/due-subscriptions.ts';
 import { loadLambdaConfig } from '../config/lambda-config.ts';

@@ -1,29 +1,35 @@
 /**
  * The queue's consumer: task messages go to the worker, listing steps of rule runs to the
- * expansion. One queue and one function carry both, so a listing step is handled with the same
+ * expansion, those of subscription runs to the subscription expansion. One queue and one function carry both, so a listing step is handled with the same
  * scaling, retries (batch item failures) and dead-letter queue as a copy.
  */
 import type { Logger } from '../log.ts';
-import { ExpansionMessage } from '../queue/queue.ts';
+import { ExpansionMessage, SubscriptionStepMessage } from '../queue/queue.ts';
 import type { createWorker, QueueRecord, WorkerInvocation } from '../tasks/worker.ts';
 import { expandStep, type ExpansionDeps } from './rule-expansion.ts';
+import { subscriptionStep, type SubscriptionStepDeps } from './subscription-expansion.ts';
 
 type Worker = ReturnType<typeof createWorker>;
 
-export function createConsumer(worker: Worker, expansion: ExpansionDeps & { logger: Logger }): Worker {
+export function createConsumer(worker: Worker, expansion: ExpansionDeps & SubscriptionStepDeps & { logger: Logger }): Worker {
   return async function consume(records: QueueRecord[], invocation: WorkerInvocation): Promise<string[]> {
-    const steps: Array<{ record: QueueRecord; message: ExpansionMessage }> = [];
+    const steps: Array<{ record: QueueRecord; message: ExpansionMessage | SubscriptionStepMessage }> = [];
     const copies: QueueRecord[] = [];
     for (const record of records) {
-      const step = ExpansionMessage.safeParse(safeJson(record.body));
+      const body = safeJson(record.body);
+      const step = ExpansionMessage.safeParse(body);
+      const subscription = step.success ? undefined : SubscriptionStepMessage.safeParse(body);
       if (step.success) steps.push({ record, message: step.data });
+      else if (subscription?.success) steps.push({ record, message: subscription.data });
       else copies.push(record);
     }
     const [failedCopies, failedSteps] = await Promise.all([
       copies.length > 0 ? worker(copies, invocation) : Promise.resolve([]),
       Promise.all(steps.map(async ({ record, message }) => {
         try {
-          await expandStep(message.expand, record.receiveCount, expansion, { deadline: invocation.deadline, ...(invocation.signal ? { signal: invocation.signal } : {}) });
+          const options = { deadline: invocation.deadline, ...(invocation.signal ? { signal: invocation.signal } : {}) };
+          if ('expand' in message) await expandStep(message.expand, record.receiveCount, expansion, options);
+          else await subscriptionStep(message.subscriptionRun, record.receiveCount, expansion, options);
           return undefined;
         } catch (error) {
           expansion.logger.warn('listing step retried', { message_id: record.messageId, error: (error as Error).message });

@@ -17,7 +17,7 @@ import type { CallOptions } from '../oci/client.ts';
 import { FIRST_CATALOG_PAGE, listRepositoryPage } from '../oci/catalog.ts';
 import type { RegistryPool } from '../oci/registry-pool.ts';
 import { CrossdockError } from '../errors.ts';
-import type { ExpansionMessage, ExpansionStep } from '../queue/queue.ts';
+import type { ExpansionMessage, ExpansionStep, ListingMessage } from '../queue/queue.ts';
 import { pathInScope } from '../rules/match.ts';
 import { type Rule, sourcePath } from '../rules/rule.ts';
 import type { RuleStore } from '../rules/rule-store.ts';
@@ -105,7 +105,8 @@ async function repositoryStep(rule: Rule, execution: Execution, repository: stri
   deps.logger.info('repository listed', { execution_id: execution.id, repository, considered: plan.considered, up_to_date: plan.upToDate, tasks: tasks.length, created: tasks.filter((t) => t.created).length });
 }
 
-async function sendSteps(deps: EnqueueDeps, steps: ExpansionMessage[]): Promise<void> {
+/** Sends listing steps (of rule and subscription runs) through the task queue. */
+export async function sendSteps(deps: EnqueueDeps, steps: ListingMessage[]): Promise<void> {
   if (steps.length === 0) return;
   if (!deps.queue.sendExpansion) throw new CrossdockError('QUEUE_SEND_FAILED', 'this queue cannot carry listing steps');
   await deps.queue.sendExpansion(steps);

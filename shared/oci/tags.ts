@@ -5,27 +5,48 @@ import type { CallOptions, RegistryClient } from './client.ts';
 import { pullScope } from './scope.ts';
 
 const PAGE_SIZE = 1000;
-const MAX_PAGES = 10_000;
+/** Pages of tags read at most (10 million tags). */
+export const MAX_TAG_PAGES = 10_000;
 const TagList = z.looseObject({ name: z.string().optional(), tags: z.array(z.string()).nullable().optional() });
+
+/** The first page of a repository's tag list. */
+export const firstTagPage = (repository: string, pageSize = PAGE_SIZE) => `/v2/${repository}/tags/list?n=${pageSize}`;
+
+/**
+ * One page of a repository's tags, and the path of the next (absent on the last page, and when
+ * the registry links anywhere but this repository's tag list): a bounded step a queue message can
+ * carry on (shared/intake/subscription-expansion.ts).
+ */
+export async function listTagPage(client: RegistryClient, repository: string, path: string, options: CallOptions = {}): Promise<{ tags: string[]; next?: string }> {
+  const what = `GET tags ${client.registry}/${repository}`;
+  const res = await client.send({ ...options, method: 'GET', path, scopes: [pullScope(repository)], expect: [200], what });
+  const tags = parseTagList(await res.body.text(), what);
+  const link = nextLink(res.headers.link, res.url);
+  const next = link === undefined ? undefined : `${new URL(link).pathname}${new URL(link).search}`;
+  return { tags, ...(next?.startsWith(`/v2/${repository}/tags/list`) ? { next } : {}) };
+}
 
 export async function listTags(client: RegistryClient, repository: string, options: CallOptions = {}): Promise<string[]> {
   const tags: string[] = [];
-  let path: string | undefined = `/v2/${repository}/tags/list?n=${PAGE_SIZE}`;
-  for (let page = 0; path !== undefined && page < MAX_PAGES; page++) {
+  let path: string | undefined = firstTagPage(repository);
+  for (let page = 0; path !== undefined && page < MAX_TAG_PAGES; page++) {
     const what = `GET tags ${client.registry}/${repository}`;
     const res = await client.send({ ...options, method: 'GET', path, scopes: [pullScope(repository)], expect: [200], what });
-    const text = await res.body.text();
-    let parsed;
-    try {
-      parsed = TagList.safeParse(JSON.parse(text));
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed?.success) throw new RegistryProtocolError(what, 'tag list is not valid JSON');
-    tags.push(...(parsed.data.tags ?? []));
+    tags.push(...parseTagList(await res.body.text(), what));
     path = nextLink(res.headers.link, res.url);
   }
   return tags;
+}
+
+function parseTagList(text: string, what: string): string[] {
+  let parsed;
+  try {
+    parsed = TagList.safeParse(JSON.parse(text));
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed?.success) throw new RegistryProtocolError(what, 'tag list is not valid JSON');
+  return parsed.data.tags ?? [];
 }
 
 /** The `rel="next"` target of a Link header, resolved against the request URL. */

@@ -34,11 +34,31 @@ export const ExpansionMessage = z.strictObject({
 });
 export type ExpansionMessage = z.infer<typeof ExpansionMessage>;
 
+/**
+ * One bounded step of a subscription run (shared/intake/subscription-expansion.ts): one page of
+ * the source repository's tag list, or the choice and planning of the newest tags once every
+ * page is read. The candidates kept so far travel with the step (at most 500 tags of at most 128
+ * characters: far within SQS's 256 KiB), with the count of matching tags seen.
+ */
+export const SubscriptionStep = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('tags'), page: z.number().int().nonnegative(), path: z.string().startsWith('/v2/'), considered: z.number().int().nonnegative(), candidates: z.array(z.string()).max(1000) }),
+  z.strictObject({ kind: z.literal('plan'), considered: z.number().int().nonnegative(), candidates: z.array(z.string()).max(1000) }),
+]);
+export type SubscriptionStep = z.infer<typeof SubscriptionStep>;
+
+export const SubscriptionStepMessage = z.strictObject({
+  subscriptionRun: z.strictObject({ executionId: z.string().min(1), subscriptionId: z.string().min(1), step: SubscriptionStep }),
+});
+export type SubscriptionStepMessage = z.infer<typeof SubscriptionStepMessage>;
+
+/** Any listing step: of a rule run or of a subscription run. */
+export type ListingMessage = ExpansionMessage | SubscriptionStepMessage;
+
 export interface Queue {
   /** Sends messages; resolves with the task ids whose message could not be sent. */
   send(messages: TaskMessage[], options?: SendOptions): Promise<{ failed: string[] }>;
   /** Sends listing steps; rejects (retryable) when any could not be sent. */
-  sendExpansion?(messages: ExpansionMessage[]): Promise<void>;
+  sendExpansion?(messages: ListingMessage[]): Promise<void>;
   /**
    * Hides a received message for `seconds` from now (ChangeMessageVisibility): a retry after a
    * backoff instead of after the whole visibility timeout. Optional: a queue without it (a test's

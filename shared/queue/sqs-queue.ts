@@ -2,7 +2,7 @@
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../log.ts';
 import { CrossdockError } from '../errors.ts';
-import type { ExpansionMessage, Queue, SendOptions, TaskMessage } from './queue.ts';
+import type { ListingMessage, Queue, SendOptions, TaskMessage } from './queue.ts';
 
 export const SQS_BATCH_LIMIT = 10;
 /** SQS delays a message at most 15 minutes; a later not-before is kept by re-hiding it (worker). */
@@ -42,7 +42,7 @@ export class SqsQueue implements Queue {
     return { failed };
   }
 
-  async sendExpansion(messages: ExpansionMessage[]): Promise<void> {
+  async sendExpansion(messages: ListingMessage[]): Promise<void> {
     let failed = 0;
     for (let i = 0; i < messages.length; i += SQS_BATCH_LIMIT) {
       const batch = messages.slice(i, i + SQS_BATCH_LIMIT);

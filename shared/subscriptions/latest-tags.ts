@@ -34,6 +34,16 @@ export function compareSemver(a: string, b: string): number {
   return x[4].localeCompare(y[4], 'en', { numeric: true });
 }
 
+/**
+ * The candidates kept while a tag list is read page by page, so a run never holds the whole list:
+ * by push time the last `maxCandidates` tags listed (those newestTags would date), by semantic
+ * version the `n` highest. `newestTags` over what is kept chooses what it would over every tag.
+ */
+export function keepCandidates(kept: string[], page: string[], order: 'pushed' | 'semver', n: number, maxCandidates = MAX_CANDIDATES): string[] {
+  if (order === 'pushed') return [...kept, ...page].slice(-maxCandidates);
+  return [...new Set([...kept, ...page.filter((t) => SEMVER.test(t))])].sort((a, b) => compareSemver(b, a)).slice(0, n);
+}
+
 /** Build times already read, by manifest digest (a digest's image never changes). */
 export type CreatedCache = Record<string, number>;
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../../shared/log.ts';
 import { runDueSubscriptions } from '../../shared/intake/due-subscriptions.ts';
+import { startSubscriptionRun } from '../../shared/intake/subscription-expansion.ts';
 import { Subscription } from '../../shared/subscriptions/subscription.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { closeRegistryClients, getManifest, listTags, pushImage, pushIndex } from '../support/images.ts';
@@ -23,11 +24,18 @@ async function subscribe(body: Record<string, unknown>): Promise<string> {
   return res.body.id;
 }
 
+/** Runs a subscription now and waits for its listing (and the copies it queued): its `lastRun`. */
 async function run(id: string): Promise<any> {
   const res = await h.api('POST', `/subscriptions/${id}/run`);
   assert.equal(res.status, 202, JSON.stringify(res.body));
-  return res.body;
+  await h.drain({ maxMs: 120_000 });
+  const record = (await h.api('GET', `/subscriptions/${id}`)).body;
+  assert.equal(record.lastRun?.executionId, res.body.execution.id, 'the run recorded on the subscription is this one');
+  return record.lastRun;
 }
+
+/** What the schedule (and the worker function) gets, wired from the harness. */
+const scheduleDeps = () => ({ taskStore: h.taskStore, queue: h.queue, logger: silentLogger, executionStore: h.executionStore, subscriptionStore: h.subscriptionStore });
 
 describe('subscriptions keep the newest matching tags of an external repository', () => {
   before(async () => {
@@ -62,6 +70,74 @@ describe('subscriptions keep the newest matching tags of an external repository'
     const record = (await h.api('GET', `/subscriptions/${id}`)).body;
     assert.equal(record.lastRun.upToDate, 2);
     assert.ok(Date.parse(record.nextRunAt) > Date.now());
+  });
+
+  test('run now answers 202 with an execution before any registry is contacted; the execution ends with the right counts', async () => {
+    const id = await subscribe({ source: { registry: proxy.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'exec/app' }, tagPattern: 'v[0-9]+\\.[0-9]+\\.[0-9]+', latest: 2 });
+    const before = proxy.requests.length;
+    const res = await h.api('POST', `/subscriptions/${id}/run`);
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    assert.match(res.body.execution.id, /^s-/);
+    assert.equal(res.body.execution.subscriptionId, id);
+    assert.equal(proxy.requests.length, before, 'the answer came before the source was contacted');
+    assert.equal((await h.api('GET', `/executions/${res.body.execution.id}`)).body.status, 'RUNNING');
+    assert.equal((await h.api('GET', `/subscriptions/${id}`)).body.lastRun, undefined, 'no run recorded before its listing completes');
+
+    await h.drain({ maxMs: 120_000 });
+    const done = (await h.api('GET', `/executions/${res.body.execution.id}`)).body;
+    assert.equal(done.status, 'SUCCEEDED', JSON.stringify(done));
+    assert.equal(done.tasks, 2);
+    assert.equal(done.counts.succeeded, 2);
+    assert.deepEqual({ ...done.expansion }, { repositories: 1, repositoriesDone: 1, catalogDone: true, catalogPages: 1, considered: 3, upToDate: 0, errors: 0 });
+    const lastRun = (await h.api('GET', `/subscriptions/${id}`)).body.lastRun;
+    assert.deepEqual([lastRun.executionId, lastRun.considered, lastRun.enqueued, lastRun.upToDate, lastRun.errors], [done.id, 3, 2, 0, []]);
+    assert.deepEqual((await listTags(dst, 'exec/app')).sort(), ['v1.1.0', 'v2.0.0']);
+  });
+
+  test('a tag list read page by page, each step delivered twice: every count once, no task twice', async () => {
+    // Distribution 2.8 answers every tag in one page whatever `n` says: the proxy scripts the
+    // three pages of two (the tags as the registry lists them); manifests come from the registry.
+    const pages = [['latest', 'v1.0.0'], ['v1.1.0', 'v2.0.0'], ['v2.1.0-rc1']];
+    pages.forEach((tags, i) => proxy.addFault({
+      method: 'GET',
+      path: /^\/v2\/upstream\/app\/tags\/list$/,
+      query: i === 0 ? /^n=2$/ : new RegExp(`last=${pages[i - 1]!.at(-1)!.replaceAll('.', '\\.')}$`),
+      times: Infinity,
+      action: {
+        kind: 'status',
+        status: 200,
+        headers: { 'content-type': 'application/json', ...(i < 2 ? { link: `</v2/upstream/app/tags/list?n=2&last=${tags.at(-1)}>; rel="next"` } : {}) },
+        body: JSON.stringify({ name: 'upstream/app', tags }),
+      },
+    }));
+    const id = await subscribe({ source: { registry: proxy.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'paged/app' }, tagPattern: 'v[0-9]+\\.[0-9]+\\.[0-9]+', latest: 2 });
+    const subscription = (await h.subscriptionStore.get(id))!;
+    const execution = await startSubscriptionRun(subscription, { ...scheduleDeps(), tagPageSize: 2 });
+    const first = { kind: 'tags' as const, page: 0, path: '/v2/upstream/app/tags/list?n=2', considered: 0, candidates: [] };
+    // The first step again, while the run is under way: its chain is a duplicate from there on.
+    await h.queue.sendExpansion!([{ subscriptionRun: { executionId: execution.id, subscriptionId: id, step: first } }]);
+    await h.drain({ maxMs: 120_000 });
+    const done = (await h.api('GET', `/executions/${execution.id}`)).body;
+    assert.equal(done.status, 'SUCCEEDED', JSON.stringify(done));
+    assert.deepEqual({ ...done.expansion }, { repositories: 1, repositoriesDone: 1, catalogDone: true, catalogPages: 3, considered: 3, upToDate: 0, errors: 0 });
+    assert.equal(done.tasks, 2);
+    const tasks = (await h.api('GET', `/tasks?execution=${execution.id}&limit=200`)).body.items;
+    assert.deepEqual(tasks.map((t: { destination: { tag: string } }) => t.destination.tag).sort(), ['v1.1.0', 'v2.0.0']);
+    const lastRun = (await h.api('GET', `/subscriptions/${id}`)).body.lastRun;
+    assert.deepEqual([lastRun.executionId, lastRun.considered, lastRun.enqueued, lastRun.errors], [execution.id, 3, 2, []]);
+
+    // Every step once more after the run ended: nothing changes.
+    await h.queue.sendExpansion!([
+      { subscriptionRun: { executionId: execution.id, subscriptionId: id, step: first } },
+      { subscriptionRun: { executionId: execution.id, subscriptionId: id, step: { kind: 'tags', page: 2, path: '/v2/upstream/app/tags/list?n=2&last=v2.0.0', considered: 3, candidates: ['v1.0.0', 'v1.1.0', 'v2.0.0'] } } },
+      { subscriptionRun: { executionId: execution.id, subscriptionId: id, step: { kind: 'plan', considered: 3, candidates: ['v1.0.0', 'v1.1.0', 'v2.0.0'] } } },
+    ]);
+    await h.drain({ maxMs: 120_000 });
+    const again = (await h.api('GET', `/executions/${execution.id}`)).body;
+    assert.deepEqual([again.tasks, again.expansion, again.status], [2, done.expansion, 'SUCCEEDED']);
+    assert.deepEqual((await h.api('GET', `/subscriptions/${id}`)).body.lastRun, lastRun);
+    assert.equal(proxy.requests.filter((r) => r.url.includes('n=2')).length >= 3, true, 'the pages were read through the proxy');
+    proxy.clearFaults();
   });
 
   test('ordered by semantic version instead', async () => {
@@ -104,13 +180,12 @@ describe('subscriptions keep the newest matching tags of an external repository'
 
   test('a source answering 429 with Retry-After: the run waits and completes', async () => {
     await pushImage(upstream, 'upstream/limited', { tag: 'v1', seed: 'limited', created: at(5) });
+    const from = proxy.requests.length;
     proxy.addFault({ method: 'GET', path: /\/tags\/list$/, action: { kind: 'status', status: 429, headers: { 'retry-after': '1' } } });
     const id = await subscribe({ source: { registry: proxy.host, repository: 'upstream/limited' }, destination: { registry: dst.host, repository: 'limited/app' }, latest: 1 });
-    const started = Date.now();
     const result = await run(id);
     assert.deepEqual([result.enqueued, result.errors], [1, []]);
-    assert.ok(Date.now() - started >= 1000, 'waited for Retry-After');
-    assert.deepEqual(proxy.requests.filter((r) => r.path.endsWith('/tags/list')).map((r) => r.fault), ['status', undefined]);
+    assert.deepEqual(proxy.requests.slice(from).filter((r) => r.path.endsWith('/tags/list')).map((r) => r.fault), ['status', undefined]);
     await h.drain();
     assert.ok(await getManifest(dst, 'limited/app', 'v1'));
   });
@@ -121,9 +196,12 @@ describe('subscriptions keep the newest matching tags of an external repository'
     const reads = (from: number) => proxy.requests.slice(from).filter((r) => r.method === 'GET' && r.path.includes('/manifests/')).length;
 
     let from = proxy.requests.length;
-    assert.equal((await run(id)).enqueued, 2);
-    assert.equal(reads(from), 3, 'the first run reads each candidate once');
-    await h.drain();
+    const first = await run(id);
+    assert.equal(first.enqueued, 2);
+    // The run and its copies went through the queue together: "a" is read by the run alone (the
+    // copies take b and c), and just once.
+    const a = (await getManifest(upstream, 'upstream/counted', 'a'))!.digest;
+    assert.equal(proxy.requests.slice(from).filter((r) => r.method === 'GET' && r.path.endsWith(`/manifests/${a}`)).length, 1, 'the first run reads each candidate once');
     from = proxy.requests.length;
     const second = await run(id);
     assert.deepEqual([second.enqueued, second.upToDate], [0, 2]);
@@ -144,8 +222,11 @@ describe('subscriptions keep the newest matching tags of an external repository'
   test('a subscription whose source is down records its error; the others still run', async () => {
     const down = await subscribe({ source: { registry: gone, repository: 'gone/app' }, destination: { registry: dst.host, repository: 'gone/app' }, latest: 1 });
     const fine = await subscribe({ source: { registry: upstream.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'fine/app' }, tagPattern: 'v1\\.0\\.0', latest: 1 });
-    const result = await runDueSubscriptions({ taskStore: h.taskStore, queue: { send: async () => ({ failed: [] as string[] }) }, logger: silentLogger, pool: h.pool, subscriptionStore: h.subscriptionStore });
-    assert.ok(result.ran >= 2 && result.failed >= 1, JSON.stringify(result));
+    const result = await runDueSubscriptions(scheduleDeps());
+    assert.ok(result.ran >= 2, JSON.stringify(result));
+    // Each run's listing goes through the queue: the source that is down fails there, retried
+    // until maxReceiveCount, then recorded as its run's error.
+    await h.drain({ maxMs: 120_000 });
     const downRecord = (await h.api('GET', `/subscriptions/${down}`)).body;
     assert.match(downRecord.lastRun.errors[0], /list tags of .*gone\/app: .*(ECONNREFUSED|unreachable)/i);
     const fineRecord = (await h.api('GET', `/subscriptions/${fine}`)).body;
@@ -168,9 +249,10 @@ describe('subscriptions keep the newest matching tags of an external repository'
     const never = Subscription.parse({ name: 'stored never', source: { registry: upstream.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'never/app' }, latest: 1, schedule: '0 0 31 4 *', id: 'stored-never', createdAt: at, updatedAt: at, nextRunAt: at });
     await h.subscriptionStore.put(never);
     const fine = await subscribe({ source: { registry: upstream.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'after-never/app' }, tagPattern: 'v1\\.1\\.0', latest: 1 });
-    const deps = { taskStore: h.taskStore, queue: { send: async () => ({ failed: [] as string[] }) }, logger: silentLogger, pool: h.pool, subscriptionStore: h.subscriptionStore };
+    const deps = scheduleDeps();
 
     const result = await runDueSubscriptions(deps);
+    await h.drain({ maxMs: 120_000 });
 
     assert.ok(result.ran >= 2 && result.failed >= 1, JSON.stringify(result));
     const neverRecord = (await h.api('GET', '/subscriptions/stored-never')).body;
@@ -185,11 +267,14 @@ describe('subscriptions keep the newest matching tags of an external repository'
 
   test('the schedule runs only what is due, and moves each run\'s next time forward', async () => {
     const id = await subscribe({ source: { registry: upstream.host, repository: 'upstream/app' }, destination: { registry: dst.host, repository: 'scheduled/app' }, tagPattern: 'v1\\..*', latest: 1, schedule: '6h' });
-    const deps = { taskStore: h.taskStore, queue: { send: async () => ({ failed: [] as string[] }) }, logger: silentLogger, pool: h.pool, subscriptionStore: h.subscriptionStore };
+    const deps = scheduleDeps();
     const first = await runDueSubscriptions(deps);
     assert.ok(first.ran >= 1);
     const again = await runDueSubscriptions(deps);
     assert.equal(again.ran, 0);
+    // The schedule only started the run: its listing waits in the queue for the worker.
+    assert.equal((await h.api('GET', `/subscriptions/${id}`)).body.lastRun, undefined);
+    await h.drain({ maxMs: 120_000 });
     const record = (await h.api('GET', `/subscriptions/${id}`)).body;
     assert.ok(Date.parse(record.nextRunAt) - Date.parse(record.lastRun.at) >= 6 * 3600_000 - 1000);
   });

@@ -16,7 +16,13 @@ export type FaultAction =
   /** Relays the answer's body at no more than this many bytes a second (a slow link). */
   | { kind: 'throttle'; bytesPerSecond: number }
   /** Forwards without the Range header, as a server that ignores ranges (it answers 200, whole). */
-  | { kind: 'ignore-range' };
+  | { kind: 'ignore-range' }
+  /**
+   * Not scripted: sends DELETE for the request's own upload URL to the registry first (it really
+   * cancels that upload session), then forwards the request, which the registry answers as it
+   * answers for a session it no longer holds (404 BLOB_UPLOAD_UNKNOWN from Distribution).
+   */
+  | { kind: 'forget-upload' };
 
 export type Fault = {
   /** Matches any method when omitted. */
@@ -34,7 +40,14 @@ export type Fault = {
   action: FaultAction;
 };
 
-export type ProxiedRequest = { method: string; path: string; url: string; fault?: FaultAction['kind'] };
+export type ProxiedRequest = {
+  method: string;
+  path: string;
+  url: string;
+  fault?: FaultAction['kind'];
+  /** For a forget-upload: the request body bytes received (all requests) before the session was dropped. */
+  bytesBefore?: number;
+};
 
 export type FaultProxy = {
   /** "127.0.0.1:PORT" */
@@ -202,6 +215,17 @@ export async function startFaultProxy(targetUrl: string, options: FaultProxyOpti
     }
     if (action?.kind === 'delay') {
       void sleep(action.ms).then(() => forward(req, res, undefined));
+      return;
+    }
+    if (action?.kind === 'forget-upload') {
+      proxy.requests.at(-1)!.bytesBefore = proxy.bytesReceived;
+      req.pause();
+      const cancel = send({ protocol: target.protocol, hostname: target.hostname, port: target.port, method: 'DELETE', path: url, headers: { host: target.host, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) }, agent }, (answer) => {
+        answer.resume();
+        answer.on('end', () => forward(req, res, undefined));
+      });
+      cancel.on('error', (err) => res.writeHead(502, { 'content-type': 'text/plain' }).end(`fault proxy: DELETE ${path}: ${err.message}`));
+      cancel.end();
       return;
     }
     forward(req, res, action);

@@ -114,20 +114,18 @@ describe('resumable transfers: a blob longer than one invocation', () => {
   test('a destination that forgot the upload session between invocations: only that blob starts over', async () => {
     srcProxy.clearFaults();
     srcProxy.addFault({ method: 'GET', path: BLOB_GET, times: Infinity, action: { kind: 'throttle', bytesPerSecond: RATE } });
-    // Scripted: the first GET of an upload is the pause's own offset check; the second, the next
-    // invocation's look at the saved session, is answered as a registry that lost it would.
+    // A real forget: the first GET of an upload is the pause's own offset check; before the
+    // second, the next invocation's look at the saved session, the proxy DELETEs that session at
+    // the registry, which then answers for itself that it no longer knows it.
     dstProxy.clearFaults();
-    dstProxy.addFault({
-      method: 'GET', path: /\/blobs\/uploads\//, after: 1, times: 1,
-      action: { kind: 'status', status: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errors: [{ code: 'BLOB_UPLOAD_UNKNOWN', message: 'blob upload unknown' }] }) },
-    });
+    dstProxy.addFault({ method: 'GET', path: /\/blobs\/uploads\//, after: 1, times: 1, action: { kind: 'forget-upload' } });
     const before = dstProxy.bytesReceived;
     const { taskId, layer, digest, layerDigest } = await sync('resume/forgotten');
     const paused: Task[] = [];
     const task = await watch(taskId, finished, paused);
 
     assert.equal(task.status, 'SUCCEEDED', JSON.stringify(task.error));
-    assert.equal(dstProxy.requests.filter((r) => r.fault === 'status').length, 1);
+    assert.equal(dstProxy.requests.filter((r) => r.fault === 'forget-upload').length, 1);
     assert.equal((await getManifest(dst, 'resume/forgotten', 'v1'))?.digest, digest);
     assert.ok((await getBlob(dst, 'resume/forgotten', layerDigest)).equals(layer));
     // The bytes before the lost session are sent again, nothing more.

@@ -281,6 +281,8 @@ describe('serverless package (offline)', () => {
         // Listing steps of rule runs (issue 12): the rule, new tasks and the next steps; sync links
         // (issue 13): the links, their shared slots, a queued task's message sent again.
         'dynamodb:GetItem RulesTable', 'dynamodb:Query RulesTable/index/bySourceRegistry', 'sqs:SendMessage TasksQueue',
+        // A subscription run's last listing step records the run on the subscription (issue 12).
+        'dynamodb:PutItem RulesTable',
         'sqs:ReceiveMessage TasksQueue', 'sqs:DeleteMessage TasksQueue', 'sqs:GetQueueAttributes TasksQueue', 'sqs:ChangeMessageVisibility TasksQueue',
         secret('registries'), secret('webhook-sources'),
       ],
