@@ -62,7 +62,7 @@ export function LinksPage(props: { views: LinkView[]; window: LinkWindow; record
       {props.views.length === 0 ? <p class="muted">No links: tasks take the default path, uncapped. Create them with <span class="ref">POST /links</span>.</p> : (
         <div class="scroll">
           <table>
-            <thead><tr><th>Link</th><th>Source → destination</th><th>Cap</th><th class="hide-narrow">Max running</th><th>Now</th><th>P95</th></tr></thead>
+            <thead><tr><th>Link</th><th>Source → destination</th><th>Cap</th><th class="hide-narrow">Max running</th><th>Now</th><th class="hide-narrow">P95</th></tr></thead>
             <tbody>
               {props.views.map((v) => (
                 <tr>
@@ -71,7 +71,7 @@ export function LinksPage(props: { views: LinkView[]; window: LinkWindow; record
                   <td>{v.link.maxBandwidth === undefined ? 'uncapped' : `${formatBytes(v.link.maxBandwidth)}/s`}</td>
                   <td class="hide-narrow">{v.link.maxConcurrentTasks ?? 'no limit'}</td>
                   <td><Now view={v} /></td>
-                  <td>{v.stats.completionMs ? formatDuration(v.stats.completionMs.p95) : '—'}</td>
+                  <td class="hide-narrow">{v.stats.completionMs ? formatDuration(v.stats.completionMs.p95) : '—'}</td>
                 </tr>
               ))}
             </tbody>
