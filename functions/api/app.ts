@@ -29,6 +29,8 @@ export interface ApiAppDeps extends EnqueueDeps {
   /** The console's extras: queue depth for its health page, navigation for optional stores. */
   queueDepth?: ConsoleDeps['queueDepth'];
   nav?: ConsoleDeps['nav'];
+  /** Read by the console's links page: running and queued tasks per link. */
+  linkSlots?: ConsoleDeps['linkSlots'];
 }
 
 export function createApiApp(deps: ApiAppDeps) {

@@ -1,13 +1,14 @@
 /**
  * `/executions`: what each trigger (rule run, subscription run, manual sync, webhook delivery)
  * created and how far it got, counted from its tasks on read; `POST /executions/:id/retry-failed`
- * runs its FAILED tasks again through the path of `POST /tasks/:id/retry`.
+ * runs its FAILED tasks again through the path of `POST /tasks/:id/retry` (shared with the console).
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ExecutionStore } from '../../shared/executions/execution-store.ts';
-import { executionTasks, findExecution, summarize } from '../../shared/executions/summary.ts';
-import { rerunTask, type EnqueueDeps } from '../../shared/tasks/enqueue.ts';
+import { retryFailedTasks } from '../../shared/executions/retry-failed.ts';
+import { findExecution, summarize } from '../../shared/executions/summary.ts';
+import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
 import { readQuery } from '../http/body.ts';
 
 export interface ExecutionsRoutesDeps extends EnqueueDeps {
@@ -34,11 +35,7 @@ export function executionsRoutes(deps: ExecutionsRoutesDeps) {
     })
     .post('/:id/retry-failed', async (c) => {
       const execution = await findExecution(deps.executionStore, c.req.param('id'));
-      const failed: string[] = [];
-      for await (const task of executionTasks(deps.taskStore, execution, now(), { status: 'FAILED' })) failed.push(task.id);
-      const retried: string[] = [];
-      for (const id of failed) retried.push((await rerunTask(deps, id)).task.id);
-      deps.logger.info('execution failed tasks retried', { execution_id: execution.id, tasks: retried.length });
+      const retried = await retryFailedTasks(deps, execution, now());
       return c.json({ execution: execution.id, retried }, 202);
     });
 }

@@ -8,12 +8,13 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { InvalidInputError } from '../../shared/errors.ts';
 import { Link, LinkInput, linkProblems, routeTargets } from '../../shared/links/link.ts';
-import { linkStats, type StatsSample } from '../../shared/links/link-stats.ts';
+import { linkStats } from '../../shared/links/link-stats.ts';
 import { LinkNotFoundError, type LinkStore } from '../../shared/links/link-store.ts';
 import type { Logger } from '../../shared/log.ts';
 import { undeclaredProblems } from '../../shared/oci/egress-policy.ts';
 import type { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { routeProblems } from '../../shared/oci/route.ts';
+import { readLinkSamples } from '../../shared/tasks/link-samples.ts';
 import type { TaskStore } from '../../shared/tasks/task-store.ts';
 import { readJson, readQuery } from '../http/body.ts';
 
@@ -25,9 +26,6 @@ export interface LinksRoutesDeps {
   now?: () => Date;
 }
 
-/** Records read for one stats answer at most (pages of 500): the cost stays bounded. */
-export const STATS_MAX_RECORDS = 5_000;
-const STATS_PAGE = 500;
 const WINDOW_UNITS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 const StatsQuery = z.strictObject({
@@ -87,26 +85,15 @@ export function linksRoutes(deps: LinksRoutesDeps) {
       const until = now();
       const since = new Date(until.getTime() - Number(window.slice(0, -1)) * WINDOW_UNITS[window.slice(-1) as keyof typeof WINDOW_UNITS]);
       // Every record created in the window is read (the index cannot tell the link), up to a bound.
-      const samples: StatsSample[] = [];
-      let read = 0;
-      let cursor: string | undefined;
-      do {
-        const page = await deps.taskStore.list({ since: since.toISOString(), until: until.toISOString() }, STATS_PAGE, cursor);
-        read += page.items.length;
-        for (const task of page.items) {
-          if (task.link?.id !== link.id || task.status !== 'SUCCEEDED' || task.transferMs === undefined || !task.result) continue;
-          samples.push({ transferMs: task.transferMs, queuedMs: task.queuedMs ?? 0, bytes: task.result.bytes });
-        }
-        cursor = page.cursor;
-      } while (cursor && read < STATS_MAX_RECORDS);
+      const read = await readLinkSamples(deps.taskStore, since, until);
       return c.json({
         link: { id: link.id, name: link.name, type: link.type },
         window,
         since: since.toISOString(),
         until: until.toISOString(),
-        ...linkStats(samples),
-        recordsRead: read,
-        truncated: cursor !== undefined,
+        ...linkStats(read.byLink.get(link.id) ?? []),
+        recordsRead: read.recordsRead,
+        truncated: read.truncated,
       });
     });
 }

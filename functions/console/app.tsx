@@ -11,9 +11,13 @@ import type { RuleStore } from '../../shared/rules/rule-store.ts';
 import type { SubscriptionStore } from '../../shared/subscriptions/subscription-store.ts';
 import type { ExecutionStore } from '../../shared/executions/execution-store.ts';
 import type { EnqueueDeps } from '../../shared/tasks/enqueue.ts';
+import type { LinkOccupancyReader } from '../../shared/links/link-occupancy.ts';
+import type { LinkStore } from '../../shared/links/link-store.ts';
 import { authRoutes, signOutRoute } from './auth-routes.tsx';
 import { requireCsrf, requireSession, securityHeaders, type ConsoleEnv } from './guard.ts';
 import { Problems, type Nav } from './layout.tsx';
+import { executionRoutes } from './executions-routes.tsx';
+import { linkRoutes } from './links-routes.tsx';
 import { healthRoutes, subscriptionRoutes } from './others-routes.tsx';
 import { render } from './render.tsx';
 import { ruleRoutes } from './rules-routes.tsx';
@@ -29,7 +33,10 @@ export interface ConsoleDeps extends EnqueueDeps {
   apiKeys: readonly string[];
   /** SQS GetQueueAttributes for the health summary; without it the page says so. */
   queueDepth?: QueueDepth;
-  /** Pages for the stores this service has (executions, links): absent, no navigation entry. */
+  /** Sync links (issue 13) and their live slots; absent: no links page. */
+  links?: LinkStore;
+  linkSlots?: LinkOccupancyReader;
+  /** Which optional pages to offer; by default, those whose stores are here. */
   nav?: Nav;
   sessionTtlMs?: number;
 }
@@ -38,7 +45,7 @@ export function createConsoleApp(deps: ConsoleDeps) {
   const keys = createSessionKeys(deps.apiKeys);
   const ttlMs = deps.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
   const nowMs = () => (deps.now ?? (() => new Date()))().getTime();
-  const full = { ...deps, nav: deps.nav ?? {} };
+  const full = { ...deps, nav: deps.nav ?? { executions: true, links: deps.links !== undefined } };
   const app = new Hono<ConsoleEnv>();
   app.onError((error, c) => {
     if (error instanceof InvalidInputError) return render(c, { title: 'Not valid', nav: full.nav, status: 400, body: <Problems title={error.message} problems={error.problems} /> });
@@ -52,7 +59,9 @@ export function createConsoleApp(deps: ConsoleDeps) {
   app.route('/', signOutRoute());
   app.route('/', taskRoutes(full));
   app.route('/', ruleRoutes(full));
+  if (full.nav.executions) app.route('/', executionRoutes(full));
   app.route('/', subscriptionRoutes(full));
+  if (full.nav.links && deps.links) app.route('/', linkRoutes({ ...full, links: deps.links }));
   app.route('/', healthRoutes(full));
   app.all('*', (c) => render(c, { title: 'Not found', nav: full.nav, status: 404, body: <p>No console page here. <a href="/ui/tasks">Records</a></p> }));
   return app;

@@ -16,7 +16,7 @@ export function RulesPage(props: { rules: Rule[]; csrf: string; ran?: RunSummary
       {props.ran && (
         <Notice>
           Rule run started as execution <code>{props.ran.execution}</code>: its repositories and tags are listed through the queue, and its tasks appear as they are found.{' '}
-          <a href={`/ui/tasks?rule=${encodeURIComponent(props.ran.ruleId)}`}>See its records</a>
+          <a href={`/ui/executions/${encodeURIComponent(props.ran.execution)}`}>Follow the execution</a> · <a href={`/ui/tasks?rule=${encodeURIComponent(props.ran.ruleId)}`}>See the rule's records</a>
         </Notice>
       )}
       <p><a class="button" href="/ui/rules/new">New rule</a></p>

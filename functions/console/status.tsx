@@ -4,6 +4,7 @@ const ICONS: Record<string, string> = {
   FAILED: '✗',
   RUNNING: '▶',
   PENDING: '…',
+  QUEUED: '⧗',
   SKIPPED: '↷',
   ok: '✓',
   bad: '✗',

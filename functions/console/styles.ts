@@ -39,7 +39,7 @@ fieldset{border:1px solid #d8dde3;border-radius:6px;padding:.5rem .75rem;display
 .s-SUCCEEDED,.s-ok,.s-matched{color:#14632b;background:#e3f4e7}
 .s-FAILED,.s-bad{color:#a11a1a;background:#fbe5e5}
 .s-RUNNING{color:#0b4aa2;background:#e3ecfb}
-.s-PENDING,.s-SKIPPED,.s-off,.s-unmatched{color:#5b4300;background:#fbf1d5}
+.s-PENDING,.s-QUEUED,.s-SKIPPED,.s-off,.s-unmatched{color:#5b4300;background:#fbf1d5}
 .notice{padding:.6rem .8rem;border-radius:6px;border:1px solid;margin:0 0 1rem}
 .notice ul{margin:.3rem 0 0;padding-left:1.2rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(12rem,1fr));gap:.75rem;margin-bottom:1rem}
@@ -47,6 +47,7 @@ fieldset{border:1px solid #d8dde3;border-radius:6px;padding:.5rem .75rem;display
 .card b{display:block;font-size:1.4rem}
 progress{width:10rem;max-width:100%;vertical-align:middle}
 .muted{color:#5d6670}
+.chart{display:block;width:100%;max-width:36rem;height:auto;background:#fff;border:1px solid #d8dde3;border-radius:6px;margin:.5rem 0}
 .tags{display:flex;flex-wrap:wrap;gap:.3rem;list-style:none;padding:0;margin:.3rem 0}
 @media (max-width:640px){main{padding:.6rem}th,td{padding:.35rem .4rem}.hide-narrow{display:none}}
 `;

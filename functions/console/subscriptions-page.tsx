@@ -8,7 +8,7 @@ export function SubscriptionsPage(props: { subscriptions: Subscription[]; csrf: 
   const ran = props.subscriptions.find((s) => s.id === props.ran);
   return (
     <>
-      {ran?.lastRun && <Notice>Ran “{ran.name}”: {ran.lastRun.enqueued} tasks queued, {ran.lastRun.upToDate} up to date.</Notice>}
+      {ran?.lastRun && <Notice>Ran “{ran.name}”: {ran.lastRun.enqueued} tasks queued, {ran.lastRun.upToDate} up to date.{ran.lastRun.executionId && <> <a href={`/ui/executions/${ran.lastRun.executionId}`}>Follow the execution</a></>}</Notice>}
       {props.subscriptions.length === 0 ? <p class="muted">No subscriptions. Create them with <span class="ref">POST /subscriptions</span>.</p> : (
         <div class="scroll">
           <table>
@@ -25,6 +25,7 @@ export function SubscriptionsPage(props: { subscriptions: Subscription[]; csrf: 
                       <>
                         {last.errors.length > 0 ? <Badge status="bad" label="errors" /> : <Badge status="ok" label="ok" />}{' '}
                         {formatTime(last.at)}: {last.enqueued} queued, {last.upToDate} up to date ({formatDuration(last.durationMs)})
+                        {last.executionId && <> <a href={`/ui/executions/${last.executionId}`}>execution</a></>}
                         {last.errors.length > 0 && <ul>{last.errors.map((e) => <li>{e}</li>)}</ul>}
                       </>
                     ) : 'never'}</td>

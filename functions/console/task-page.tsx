@@ -19,6 +19,7 @@ export function TaskPage(props: { task: Task; csrf: string; ruleName?: string; e
     ['Rule', task.ruleId ? <a href={`/ui/rules/${task.ruleId}`}>{props.ruleName ?? task.ruleId}</a> : '—'],
     ...(extras.executionId ? [['Execution', props.executions ? <a href={`/ui/executions/${extras.executionId}`}>{extras.executionId}</a> : extras.executionId] as [string, unknown]] : []),
     ...(extras.link ? [['Link', `${extras.link.name ?? extras.link.id}${extras.link.type ? ` (${extras.link.type})` : ''}`] as [string, unknown]] : []),
+    ...(task.status === 'QUEUED' ? [['Waiting', `for a slot on its link${task.queuePosition ? `, position ${task.queuePosition}` : ''}${task.queuedAt ? ` since ${formatTime(task.queuedAt)}` : ''}`] as [string, unknown]] : []),
     ...(extras.progress && !FINISHED.has(task.status) ? [['Progress', <ProgressView progress={extras.progress} />] as [string, unknown]] : []),
     ['Attempts', `${task.attempts}${task.generation > 0 ? ` (run ${task.generation + 1})` : ''}`],
     ...(task.nextAttemptAt ? [['Next attempt', formatTime(task.nextAttemptAt)] as [string, unknown]] : []),

@@ -61,6 +61,7 @@ export function TasksTable(props: { tasks: Task[]; rules: Rule[] }) {
                 <td>{formatTime(task.createdAt)}</td>
                 <td class="hide-narrow">
                   {task.status === 'RUNNING' && extras.progress ? <ProgressView progress={extras.progress} />
+                    : task.status === 'QUEUED' ? `waiting for its link${task.queuePosition ? `, #${task.queuePosition}` : ''}`
                     : task.error ? <span class="ref">{task.error.code}</span>
                     : task.result ? `${formatBytes(task.result.bytes)}${task.durationMs !== undefined ? ` in ${formatDuration(task.durationMs)}` : ''}`
                     : `attempt ${task.attempts}`}

@@ -11,6 +11,7 @@
  */
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CrossdockError } from '../errors.ts';
+import { occupancyOf, type LinkOccupancy, type LinkOccupancyReader } from './link-occupancy.ts';
 import { decideSlot, EMPTY_STATE, joinState, releaseLease, renewLease, SlotState, type JoinAnswer, type LinkSlots, type SlotAnswer, type SlotRequest } from './link-slots.ts';
 
 /** An idle link's state item is removed by TTL after a day (it is recreated on the next task). */
@@ -23,7 +24,7 @@ export interface DynamoDbLinkSlotsOptions {
   now?: () => number;
 }
 
-export class DynamoDbLinkSlots implements LinkSlots {
+export class DynamoDbLinkSlots implements LinkSlots, LinkOccupancyReader {
   readonly #client: DynamoDBClient;
   readonly #table: string;
   readonly #now: () => number;
@@ -55,6 +56,12 @@ export class DynamoDbLinkSlots implements LinkSlots {
 
   async release(linkId: string, taskId: string, owner: string): Promise<void> {
     await this.#change(linkId, (state, now) => ({ value: undefined, next: releaseLease(state, taskId, owner, now) }));
+  }
+
+  /** Running and queued now (one GetItem; nothing written). */
+  async occupancy(linkId: string): Promise<LinkOccupancy> {
+    const { state } = await this.#read(linkId);
+    return occupancyOf(state, this.#now());
   }
 
   async #change<T>(linkId: string, change: (state: SlotState, now: number) => { value: T; next: SlotState }): Promise<T> {

@@ -77,3 +77,44 @@ export function linkStats(samples: readonly StatsSample[]): LinkStats {
     bySize,
   };
 }
+
+/** A sample with the time its task finished: what places it in a bucket of time. */
+export interface TimedSample extends StatsSample {
+  finishedAt: string;
+}
+
+export interface TimeBucket {
+  /** ISO start (inclusive) and end (exclusive) of the bucket. */
+  start: string;
+  end: string;
+  count: number;
+  /** P95 of completion time less queueing; null for a bucket without a finished task. */
+  p95Ms: number | null;
+}
+
+/** More points than a chart on a phone can show apart, and each bucket a fixed cost. */
+export const MAX_TIME_BUCKETS = 200;
+
+/**
+ * P95 completion time (queueing excluded) per bucket of `bucketMs`, oldest first, on whole
+ * buckets of UTC time (hours, days) covering [since, until]: the first and the last (the current
+ * one) may be partly outside the window. Samples outside the window are left out.
+ */
+export function linkStatsOverTime(samples: readonly TimedSample[], since: Date, until: Date, bucketMs: number): TimeBucket[] {
+  if (!(bucketMs > 0)) throw new RangeError(`bucket of ${bucketMs} ms`);
+  const first = Math.floor(since.getTime() / bucketMs) * bucketMs;
+  const count = Math.max(1, Math.floor(until.getTime() / bucketMs) - first / bucketMs + 1);
+  if (count > MAX_TIME_BUCKETS) throw new RangeError(`${count} buckets (at most ${MAX_TIME_BUCKETS})`);
+  const values: number[][] = Array.from({ length: count }, () => []);
+  for (const sample of samples) {
+    const at = Date.parse(sample.finishedAt);
+    if (!(at >= since.getTime() && at <= until.getTime())) continue;
+    values[Math.floor((at - first) / bucketMs)]!.push(sample.transferMs);
+  }
+  return values.map((inBucket, i) => ({
+    start: new Date(first + i * bucketMs).toISOString(),
+    end: new Date(first + (i + 1) * bucketMs).toISOString(),
+    count: inBucket.length,
+    p95Ms: inBucket.length === 0 ? null : percentile([...inBucket].sort((a, b) => a - b), 95),
+  }));
+}

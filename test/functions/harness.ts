@@ -104,9 +104,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const engine = new CopyEngine({ pool, logger });
   const links = new DynamoDbLinkStore(aws.clients.dynamodb, aws.tables.rules);
   const routed = new Map<string, CopyEngine>();
+  const linkSlots = new DynamoDbLinkSlots({ client: aws.clients.dynamodb, tableName: aws.tables.tasks });
   const gate = createLinkGate({
     links,
-    slots: new DynamoDbLinkSlots({ client: aws.clients.dynamodb, tableName: aws.tables.tasks }),
+    slots: linkSlots,
     logger,
     cacheMs: 0,
     queuedDelaySeconds: 1,
@@ -132,7 +133,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     { ...deps, maxReceiveCount },
   );
   const webhook = await listen(createWebhookApp({ ...deps, sources: options.sources ?? {}, ruleLookup: createRuleLookup(ruleStore, 0) }).fetch, options.webhookPort);
-  const api = await listen(createApiApp({ ...deps, apiKeys: [API_KEY], queueDepth: new SqsQueueDepth(aws.clients.sqs, aws.queueUrl) }).fetch);
+  const api = await listen(createApiApp({ ...deps, linkSlots, apiKeys: [API_KEY], queueDepth: new SqsQueueDepth(aws.clients.sqs, aws.queueUrl) }).fetch);
 
   const drain: Harness['drain'] = async ({ idleMs = 1500, maxMs = 30_000 } = {}) => {
     let processed = 0;

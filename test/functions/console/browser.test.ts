@@ -156,6 +156,45 @@ describe('the console in chromium', () => {
     await page.locator('#task').getByText('SUCCEEDED').waitFor({ timeout: WAIT_MS });
   });
 
+  test('follows an execution with a failed task and retries it with "Retry failed"', async () => {
+    const sync = await h.api('POST', '/sync', { source: `${src.host}/other/gone:v1`, destinations: [`${dst.host}/other/gone:v1`] });
+    const execution: string = sync.body.execution;
+    const id: string = sync.body.tasks[0].id;
+    await h.drain({ idleMs: 500 });
+    assert.equal((await h.taskStore.get(id))?.status, 'FAILED');
+    await page.goto(`${h.apiUrl}/ui/executions`);
+    const row = page.locator('#executions tbody tr').first();
+    assert.match(await row.innerText(), new RegExp(`FAILED[^]*${execution}[^]*manual sync[^]*1: 1 failed`), 'newest first, with its counts');
+    await shot('executions');
+    await row.locator('a', { hasText: execution }).click();
+    await page.getByRole('button', { name: 'Retry failed (1)' }).waitFor();
+    assert.match(await page.locator('#execution tbody').innerText(), /other\/gone:v1/);
+    await shot('execution');
+    await page.getByRole('button', { name: 'Retry failed (1)' }).click();
+    await page.getByText('1 failed tasks queued again').waitFor({ timeout: WAIT_MS });
+    assert.equal((await h.taskStore.get(id))?.generation, 1);
+    await pushImage(src, 'other/gone', { tag: 'v1', seed: 'b-gone' });
+    await h.drain({ idleMs: 500 });
+    // The page refreshes itself while the execution runs, until it has succeeded.
+    await page.locator('#execution dl .badge', { hasText: 'SUCCEEDED' }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.getByRole('button', { name: /Retry failed/ }).count(), 0);
+  });
+
+  test('shows a link with its P95 point after a task ran on it', async () => {
+    const link = await h.api('POST', '/links', { name: 'to the mirror', sourceRegistry: src.host, destinationRegistry: dst.host, maxConcurrentTasks: 2, maxBandwidth: 100 * 1024 * 1024 });
+    assert.equal(link.status, 201, JSON.stringify(link.body));
+    const sync = await h.api('POST', '/sync', { source: `${src.host}/team/app:v1.0`, destinations: [`${dst.host}/linked/app:v1.0`] });
+    await h.drain({ idleMs: 500 });
+    assert.equal((await h.taskStore.get(sync.body.tasks[0].id))?.link?.id, link.body.id);
+    await page.goto(`${h.apiUrl}/ui/links`);
+    const chart = page.locator(`#link-${link.body.id} svg.chart`);
+    assert.equal(await chart.getAttribute('data-points'), '1');
+    assert.equal(await chart.locator('rect').count(), 1, 'one point drawn');
+    assert.match(await page.locator(`#link-${link.body.id} table`).innerText(), /\s1\s+\d+(\.\d+)? (ms|s)/);
+    assert.match(await page.locator('main table').first().innerText(), /to the mirror[^]*100 MiB\/s[^]*0 running, 0 queued/);
+    await shot('links');
+  });
+
   test('a change posted without the CSRF token is refused', async () => {
     const ruleId = (await h.api('GET', '/rules')).body.items[0].id;
     const status = await page.evaluate(async (id) => (await fetch(`/ui/rules/${id}/disable`, { method: 'POST' })).status, ruleId);
@@ -167,11 +206,14 @@ describe('the console in chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     const taskId = (await h.api('GET', '/tasks?status=SUCCEEDED')).body.items[0].id;
     const ruleId = (await h.api('GET', '/rules')).body.items[0].id;
-    for (const path of ['/ui/tasks', `/ui/tasks/${taskId}`, '/ui/rules', '/ui/rules/new', `/ui/rules/${ruleId}`, '/ui/subscriptions', '/ui/health']) {
+    const executionId = (await h.api('GET', '/executions')).body.items[0].id;
+    for (const path of ['/ui/tasks', `/ui/tasks/${taskId}`, '/ui/rules', '/ui/rules/new', `/ui/rules/${ruleId}`, '/ui/subscriptions', '/ui/health', '/ui/executions', `/ui/executions/${executionId}`, '/ui/links']) {
       await page.goto(`${h.apiUrl}${path}`);
       const widths = await page.evaluate('({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })') as { scroll: number; client: number };
       assert.ok(widths.scroll <= widths.client, `${path}: ${widths.scroll} px wide in a ${widths.client} px viewport`);
     }
+    await page.goto(`${h.apiUrl}/ui/links`);
+    await shot('phone-links');
     await page.goto(`${h.apiUrl}/ui/tasks`);
     await shot('phone-records');
   });

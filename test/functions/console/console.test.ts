@@ -220,6 +220,9 @@ describe('the console over HTTP', () => {
     assert.equal(run.status, 303);
     const after = await page(run.headers.get('location')!, cookie);
     assert.match(after.text, /Ran “follow subs”: 1 tasks queued, 0 up to date/);
+    const execution = (await h.api('GET', `/subscriptions/${created.body.id}`)).body.lastRun.executionId;
+    assert.match(after.text, new RegExp(`Follow the execution`), 'the run links to its execution');
+    assert.ok(after.text.includes(`href="/ui/executions/${execution}"`), 'the run links to its execution');
     assert.ok((await h.api('GET', `/subscriptions/${created.body.id}`)).body.lastRun);
   });
 
@@ -240,6 +243,10 @@ describe('the console over HTTP', () => {
     // Without them, the same page renders without those rows.
     const { progress: _p, link: _l, queuedMs: _q, transferMs: _t, executionId: _e, ...plain } = task as any;
     const bare = await TaskPage({ task: plain, csrf: "t" }).toString();
-    assert.doesNotMatch(bare, /<progress|Queued for|Execution/);
+    assert.doesNotMatch(bare, /<progress|Queued for|Execution|Waiting/);
+    // Waiting for a slot on its link: the place in line and since when.
+    const queued = await TaskPage({ task: { ...plain, status: 'QUEUED', queuePosition: 3, queuedAt: '2026-12-01T10:00:02.000Z' }, csrf: 't' }).toString();
+    assert.match(queued, /Waiting<\/dt><dd>for a slot on its link, position 3 since 2026-12-01 10:00:02Z/);
+    assert.match(queued, /badge s-QUEUED"><span aria-hidden="true">⧗ <\/span>QUEUED/);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { linkStats, percentile } from '../../../shared/links/link-stats.ts';
+import { linkStats, linkStatsOverTime, percentile } from '../../../shared/links/link-stats.ts';
 
 test('percentiles are nearest-rank over the records', () => {
   const sorted = Array.from({ length: 100 }, (_, i) => i + 1);
@@ -23,4 +23,24 @@ test('stats exclude queueing, split by image size (a single-layer 1 GB image in 
     ['>=1GB', 2, 50_000, Math.round(2_200_000_000 / 90)],
   ]);
   assert.deepEqual(linkStats([]), { count: 0, completionMs: null, queuedMs: null, bytesPerSecond: null, bySize: [] });
+});
+
+test('P95 over time: one bucket per whole UTC hour of the window, nearest-rank within each, empty hours null', () => {
+  const since = new Date('2026-12-01T10:30:00Z');
+  const until = new Date('2026-12-01T13:10:00Z');
+  const at = (iso: string, transferMs: number) => ({ finishedAt: iso, transferMs, queuedMs: 999_999, bytes: 1 });
+  const buckets = linkStatsOverTime([
+    at('2026-12-01T10:20:00Z', 1), // before the window: left out though its hour is shown
+    at('2026-12-01T10:45:00Z', 100),
+    ...Array.from({ length: 20 }, (_, i) => at('2026-12-01T12:15:00Z', (i + 1) * 10)),
+    at('2026-12-01T13:10:00Z', 7), // exactly at `until`: in the current hour
+  ], since, until, 3_600_000);
+  assert.deepEqual(buckets.map((b) => [b.start.slice(11, 16), b.end.slice(11, 16), b.count, b.p95Ms]), [
+    ['10:00', '11:00', 1, 100],
+    ['11:00', '12:00', 0, null],
+    ['12:00', '13:00', 20, 190],
+    ['13:00', '14:00', 1, 7],
+  ]);
+  assert.equal(linkStatsOverTime([], new Date('2026-11-24T13:10:00Z'), until, 86_400_000).length, 8, 'seven days and the current one');
+  assert.throws(() => linkStatsOverTime([], new Date(0), until, 60_000), /buckets \(at most 200\)/);
 });
