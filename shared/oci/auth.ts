@@ -25,6 +25,12 @@ const TokenResponse = z.looseObject({
 /** The token spec's minimum lifetime when a server does not say. */
 const DEFAULT_TOKEN_LIFETIME_S = 60;
 const EXPIRY_MARGIN_MS = 10_000;
+/**
+ * Tokens a client keeps, one per set of scopes: a service copying across many repositories would
+ * otherwise keep one per repository pair it ever met, expired or not. Past this, expired tokens
+ * go first, then the least recently used.
+ */
+export const MAX_CACHED_TOKENS = 256;
 
 export class AuthError extends CrossdockError {
   constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
@@ -149,7 +155,12 @@ export class Authenticator {
     const key = this.#key(scopes);
     const now = (this.#options.now ?? Date.now)();
     const cached = this.#tokens.get(key);
-    if (cached && cached.expiresAt > now) return cached.value;
+    if (cached && cached.expiresAt > now) {
+      // Most recently used last: eviction takes from the front.
+      this.#tokens.delete(key);
+      this.#tokens.set(key, cached);
+      return cached.value;
+    }
     const entry: CachedToken = { value: Promise.resolve(''), expiresAt: Number.POSITIVE_INFINITY };
     entry.value = this.#fetchToken(scheme, key.split(' ').filter(Boolean), signal).then(
       ({ token, lifetimeMs }) => {
@@ -162,8 +173,24 @@ export class Authenticator {
         throw error;
       },
     );
+    this.#tokens.delete(key);
     this.#tokens.set(key, entry);
+    this.#evict(now);
     return entry.value;
+  }
+
+  /** How many tokens are cached (bounded by MAX_CACHED_TOKENS). */
+  get cachedTokens(): number {
+    return this.#tokens.size;
+  }
+
+  #evict(now: number): void {
+    if (this.#tokens.size <= MAX_CACHED_TOKENS) return;
+    for (const [key, token] of this.#tokens) if (token.expiresAt <= now) this.#tokens.delete(key);
+    for (const key of this.#tokens.keys()) {
+      if (this.#tokens.size <= MAX_CACHED_TOKENS) break;
+      this.#tokens.delete(key);
+    }
   }
 
   async #fetchToken(scheme: Extract<Scheme, { kind: 'bearer' }>, scopes: string[], signal?: AbortSignal): Promise<{ token: string; lifetimeMs: number }> {

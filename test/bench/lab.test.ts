@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -116,6 +116,23 @@ describe('benchmark measurement', () => {
       assert.equal((await readFile(join(dir, 'log'), 'utf8')).trim(), '2');
       assert.ok(measured.peakRssMib >= 160, `peak ${measured.peakRssMib} MiB`);
       assert.ok(measured.seconds >= 0.3, `${measured.seconds} s`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('counts an esbuild in the tree apart from the copier (a bundle rebuild is not the copy)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'crossdock-measure-'));
+    try {
+      // A process named esbuild (node under that name) peaks at 160 MiB, then the copier at far less.
+      await symlink(process.execPath, join(dir, 'esbuild'));
+      const big = `const b = Buffer.alloc(160 * 1024 * 1024, 1); setTimeout(() => console.log(b[0]), 300);`;
+      const small = `setTimeout(() => console.log("copied"), 300);`;
+      const measured = await runMeasured('sh', ['-c', `"${join(dir, 'esbuild')}" -e '${big}' && "${process.execPath}" -e '${small}'; exit $?`], { cwd: dir, env: process.env, logFile: join(dir, 'log') });
+      assert.equal(measured.exitCode, 0);
+      assert.equal((await readFile(join(dir, 'log'), 'utf8')).trim(), '1\ncopied');
+      assert.ok(measured.buildPeakRssMib !== undefined && measured.buildPeakRssMib >= 160, `esbuild peak ${measured.buildPeakRssMib} MiB`);
+      assert.ok(measured.peakRssMib < 160, `copier peak ${measured.peakRssMib} MiB`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -6,8 +6,9 @@
  * at every further 1,000, beside the V8 heap's committed size as the runtime last reported it
  * (test/bench/memory-probe.mjs, loaded with NODE_OPTIONS) and RSS less that heap (native memory);
  * prints one JSON line:
- *   {"tasks":8000,"rss_mb":{"after_1000":…,"after_8000":…},"ratio":…,"series_mb":[…],
- *    "heap_total_series_mb":[…],"outside_heap_series_mb":[…],"seconds":…}
+ *   {"tasks":8000,"rss_mb":{"after_1000":…,"after_8000":…},"ratio":…,"within_20_percent":…,"series_mb":[…],
+ *    "window_low_mb":[…],"window_high_mb":[…],"high_ratio":…,
+ *    "heap_total_series_mb":[…],"heap_used_series_mb":[…],"outside_heap_series_mb":[…],"seconds":…}
  *
  *   npm run bench:memory [-- --tasks 8000 --repositories 10]
  *
@@ -64,9 +65,9 @@ async function rssMb(pid: number): Promise<number> {
 }
 
 /** The runtime's last V8 heap report (memory-probe.mjs), undefined before the first one. */
-async function heapReport(): Promise<{ rss: number; heapTotal: number } | undefined> {
+async function heapReport(): Promise<{ rss: number; heapTotal: number; heapUsed: number } | undefined> {
   const text = await readFile(join(dir!, 'memory-probe.json'), 'utf8').catch(() => undefined);
-  return text ? (JSON.parse(text) as { rss: number; heapTotal: number }) : undefined;
+  return text ? (JSON.parse(text) as { rss: number; heapTotal: number; heapUsed: number }) : undefined;
 }
 
 async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
@@ -157,6 +158,13 @@ try {
   const started = performance.now();
   const series: number[] = [];
   const heapSeries: Array<number | null> = [];
+  const heapUsedSeries: Array<number | null> = [];
+  // Every reading between two marks (about four a second): the low and high of each 1,000 tasks,
+  // so that a single reading's place on the collector's cycle can be told from a trend.
+  const lows: number[] = [];
+  const highs: number[] = [];
+  let low = Infinity;
+  let high = 0;
   const outsideSeries: Array<number | null> = [];
   let sent = 0;
   let done = 0;
@@ -179,10 +187,18 @@ try {
     if (now > done) lastProgress = Date.now();
     else if (Date.now() - lastProgress > STALL_TIMEOUT_MS) throw new Error(`no task finished in ${STALL_TIMEOUT_MS} ms (${now} of ${TASKS} copied)`);
     done = now;
+    const reading = await rssMb(pid);
+    low = Math.min(low, reading);
+    high = Math.max(high, reading);
     while (series.length < Math.floor(done / STEP)) {
-      series.push(await rssMb(pid));
+      series.push(reading);
+      lows.push(Math.min(low, reading));
+      highs.push(Math.max(high, reading));
+      low = Infinity;
+      high = 0;
       const heap = await heapReport();
       heapSeries.push(heap ? heap.heapTotal : null);
+      heapUsedSeries.push(heap ? heap.heapUsed : null);
       outsideSeries.push(heap ? heap.rss - heap.heapTotal : null);
       note(`${series.length * STEP} tasks copied, rss ${series.at(-1)} MB (V8 heap ${heapSeries.at(-1)} MB, outside it ${outsideSeries.at(-1)} MB), ${Math.round((performance.now() - started) / 1000)} s`);
     }
@@ -194,8 +210,15 @@ try {
     repositories: REPOSITORIES,
     rss_mb: { after_1000: first, [`after_${Math.floor(TASKS / STEP) * STEP}`]: last },
     ratio: Math.round((last / first) * 100) / 100,
+    // Issue 8's target: RSS after 8,000 tasks within 20 % of RSS after 1,000.
+    within_20_percent: last <= first * 1.2,
     series_mb: series,
+    // The lowest and highest reading of each 1,000 tasks, and the ratio of the last window's high to the first's.
+    window_low_mb: lows,
+    window_high_mb: highs,
+    high_ratio: Math.round((highs[Math.floor(TASKS / STEP) - 1]! / highs[0]!) * 100) / 100,
     heap_total_series_mb: heapSeries,
+    heap_used_series_mb: heapUsedSeries,
     outside_heap_series_mb: outsideSeries,
     seconds: Math.round((performance.now() - started) / 1000),
   }));
