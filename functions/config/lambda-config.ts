@@ -7,7 +7,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseSecretText, readServiceEnvironment, SECRET_VARIABLES, serviceSettings, type SecretName, type ServiceConfig, ServiceSecrets } from '../../shared/config.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
-import { localCredentials } from '../wiring/stores.ts';
+import { localCredentials } from '../wiring/local-credentials.ts';
 import { createCached } from './cached.ts';
 import { createSecretReader, type ReadSecret } from './secrets-manager.ts';
 

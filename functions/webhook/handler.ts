@@ -1,17 +1,17 @@
 /**
- * Lambda entry: push webhooks behind the HTTP API. Builds the stores and queue only: no
- * registry client, so the bundle carries no undici. The webhook sources are re-read when their
+ * Lambda entry: push webhooks behind the HTTP API. Builds the rule and task stores and the queue
+ * only (functions/wiring/intake-stores.ts): no registry client, so the bundle carries no undici. The webhook sources are re-read when their
  * cache expires; the app is rebuilt only when they changed.
  */
 import { handle, type LambdaContext, type LambdaEvent } from 'hono/aws-lambda';
 import { createRuleLookup } from '../../shared/rules/rule-lookup.ts';
 import { rebuildOnChange } from '../config/cached.ts';
 import { loadLambdaConfig } from '../config/lambda-config.ts';
-import { createStores } from '../wiring/stores.ts';
+import { createIntakeStores } from '../wiring/intake-stores.ts';
 import { createWebhookApp } from './app.ts';
 
 const config = loadLambdaConfig(process.env, ['webhookSources']);
-const stores = createStores(config.settings, config.logger);
+const stores = createIntakeStores(config.settings, config.logger);
 const ruleLookup = createRuleLookup(stores.ruleStore);
 const current = rebuildOnChange(config.secrets, (secrets) => handle(createWebhookApp({ ...stores, ruleLookup, sources: secrets.webhookSources })));
 

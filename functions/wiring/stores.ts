@@ -16,6 +16,7 @@ import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
 import { DynamoDbRuleStore } from '../../shared/rules/dynamodb-rule-store.ts';
 import { DynamoDbSubscriptionStore } from '../../shared/subscriptions/dynamodb-subscription-store.ts';
 import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
+import { localCredentials } from './local-credentials.ts';
 
 export type AwsSettings = Pick<ServiceConfig, 'region' | 'dynamodbEndpoint' | 'sqsEndpoint' | 'rulesTable' | 'tasksTable' | 'queueUrl' | 'retentionDays'>;
 
@@ -34,13 +35,7 @@ export interface Stores {
   queueDepth?: QueueDepth;
 }
 
-/**
- * Local endpoints get explicit dummy credentials: the SDK's default chain would otherwise look
- * for real ones (and, on a machine without any, ask the instance metadata service).
- */
-export function localCredentials(endpoint: string | undefined) {
-  return endpoint === undefined ? {} : { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-}
+export { localCredentials } from './local-credentials.ts';
 
 export function createStores(config: AwsSettings, logger: Logger): Stores {
   const dynamodb = new DynamoDBClient({ region: config.region, ...localCredentials(config.dynamodbEndpoint) });

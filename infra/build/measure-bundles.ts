@@ -3,7 +3,7 @@
  * one in `--runs` fresh Node processes (what a cold start pays before the first event: parsing
  * and evaluating the bundle, and the wiring at module scope) and prints one JSON line of medians.
  *
- *   node --import tsx infra/build/measure-bundles.ts [--runs 15] [--baseline DIR]
+ *   node --import tsx infra/build/measure-bundles.ts [--runs 15] [--baseline DIR] [--functions webhook,sweep]
  *
  * `--baseline DIR` also builds another checkout (e.g. an older commit exported with `git archive`,
  * node_modules linked in) with that checkout's own infra/build/build-functions.ts, and alternates
@@ -23,7 +23,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { startEmbeddedDynamoDb, startEmbeddedSqs } from '../aws/embedded.ts';
-import { buildFunctions, ROOT, type BuiltFunction } from './build-functions.ts';
+import { z } from 'zod';
+import { buildFunctions, LAMBDA_FUNCTIONS, ROOT, type BuiltFunction } from './build-functions.ts';
 import { prepareFirstDelivery, type FirstDelivery } from './first-delivery.ts';
 
 // Prints [import wall ms, import CPU ms, then when argv[2] holds an event: wall and CPU ms to its
@@ -59,6 +60,8 @@ const ENV = {
   CROSSDOCK_LOG_LEVEL: 'error',
 };
 
+const LambdaFunctionName = z.enum(LAMBDA_FUNCTIONS);
+
 interface Samples { wall: number[]; cpu: number[]; answer: number[]; answerCpu: number[] }
 const samples = (): Samples => ({ wall: [], cpu: [], answer: [], answerCpu: [] });
 
@@ -86,13 +89,14 @@ function summary(built: BuiltFunction, samples: Samples) {
   };
 }
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, baseline: { type: 'string' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' }, baseline: { type: 'string' }, functions: { type: 'string' } } });
+const only = values.functions?.split(',').map((name) => LambdaFunctionName.parse(name));
 const runs = Number(values.runs);
 const outdir = mkdtempSync(join(tmpdir(), 'crossdock-measure-'));
 const [dynamodb, sqs] = await Promise.all([startEmbeddedDynamoDb({}), startEmbeddedSqs({})]);
 try {
   const endpoints = { dynamodb: dynamodb.endpoint, sqs: sqs.endpoint };
-  const ours = await buildFunctions({ outdir: join(outdir, 'ours') });
+  const ours = await buildFunctions({ outdir: join(outdir, 'ours'), ...(only ? { functions: only } : {}) });
   let theirs: BuiltFunction[] | undefined;
   if (values.baseline) {
     execFileSync(process.execPath, ['--import', 'tsx', join(values.baseline, 'infra', 'build', 'build-functions.ts'), join(outdir, 'baseline')], { cwd: values.baseline, stdio: 'ignore' });

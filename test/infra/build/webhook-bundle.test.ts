@@ -67,6 +67,14 @@ describe('webhook bundle', () => {
     assert.deepEqual(chain, []);
     assert.ok(map.sources.some((source) => source.endsWith('infra/build/lambda-credentials.ts')));
   });
+
+  it('builds only the stores a push intake writes through', async () => {
+    const map = JSON.parse(await readFile(`${webhook.file}.map`, 'utf8')) as { sources: string[] };
+    const ours = map.sources.flatMap((source) => /(?:^|\/)((?:shared|functions)\/.+\.ts)$/.exec(source)?.[1] ?? []);
+    assert.ok(ours.includes('shared/tasks/dynamodb-task-store.ts') && ours.includes('shared/rules/dynamodb-rule-store.ts'), ours.join(' '));
+    const unused = ours.filter((file) => file.startsWith('shared/subscriptions/') || /^shared\/(links|executions)\/dynamodb-/.test(file) || file === 'shared/queue/queue-depth.ts');
+    assert.deepEqual(unused, []);
+  });
 });
 
 describe('environment credentials (Lambda)', () => {
