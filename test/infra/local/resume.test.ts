@@ -114,23 +114,34 @@ describe('resumable transfers: a blob longer than one invocation', () => {
   test('a destination that forgot the upload session between invocations: only that blob starts over', async () => {
     srcProxy.clearFaults();
     srcProxy.addFault({ method: 'GET', path: BLOB_GET, times: Infinity, action: { kind: 'throttle', bytesPerSecond: RATE } });
-    // A real forget: the first GET of an upload is the pause's own offset check; before the
-    // second, the next invocation's look at the saved session, the proxy DELETEs that session at
-    // the registry, which then answers for itself that it no longer knows it.
     dstProxy.clearFaults();
-    dstProxy.addFault({ method: 'GET', path: /\/blobs\/uploads\//, after: 1, times: 1, action: { kind: 'forget-upload' } });
     const before = dstProxy.bytesReceived;
     const { taskId, layer, digest, layerDigest } = await sync('resume/forgotten');
-    const paused: Task[] = [];
-    const task = await watch(taskId, finished, paused);
+    // A real forget, of a session holding bytes: once a quarter of the layer has arrived, the
+    // proxy DELETEs the session at the registry just before the next invocation's look at it
+    // (the GET after a pause's own offset check), and the registry answers for itself that it no
+    // longer knows it. An invocation ends with PATCH then that check; the next begins with a GET.
+    let armed = false;
+    const arm = (task: Task) => {
+      if (!armed && dstProxy.bytesReceived - before >= SIZE / 4) {
+        armed = true;
+        const last = dstProxy.requests.filter((r) => r.path.includes('/blobs/uploads/')).slice(-2).map((r) => r.method).join(' ');
+        dstProxy.addFault({ method: 'GET', path: /\/blobs\/uploads\//, after: last === 'PATCH GET' ? 0 : 1, times: 1, action: { kind: 'forget-upload' } });
+      }
+      return finished(task);
+    };
+    const task = await watch(taskId, arm);
 
     assert.equal(task.status, 'SUCCEEDED', JSON.stringify(task.error));
-    assert.equal(dstProxy.requests.filter((r) => r.fault === 'forget-upload').length, 1);
+    const forgets = dstProxy.requests.filter((r) => r.fault === 'forget-upload');
+    assert.equal(forgets.length, 1);
     assert.equal((await getManifest(dst, 'resume/forgotten', 'v1'))?.digest, digest);
     assert.ok((await getBlob(dst, 'resume/forgotten', layerDigest)).equals(layer));
-    // The bytes before the lost session are sent again, nothing more.
-    const lost = paused[0]?.resume?.blobs[0]?.offset ?? 0;
+    // What had arrived when the session was dropped (the config blob's few hundred bytes and the
+    // session's committed bytes) is sent again, and nothing more.
+    const lost = forgets[0]!.bytesBefore! - before;
     const sent = dstProxy.bytesReceived - before;
+    assert.ok(lost >= SIZE / 4, `the session dropped held ${lost} bytes`);
     assert.ok(sent <= 1.1 * SIZE + lost, `destination received ${sent} bytes; ${lost} were lost with the session`);
     assert.ok(sent >= SIZE + lost, `destination received ${sent} bytes: the first ${lost} must have been sent twice`);
   });
