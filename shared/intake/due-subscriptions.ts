@@ -12,7 +12,6 @@ import { nextRun, parseSchedule, type Schedule } from '../subscriptions/schedule
 import type { Subscription, SubscriptionRun } from '../subscriptions/subscription.ts';
 import type { SubscriptionStore } from '../subscriptions/subscription-store.ts';
 import { startSubscriptionRun, type SubscriptionRunDeps } from './subscription-expansion.ts';
-import { runSubscription, type RunDeps } from './subscription-run.ts';
 
 export interface DueDeps extends SubscriptionRunDeps {
   subscriptionStore: SubscriptionStore;
@@ -42,31 +41,6 @@ export async function startRun(subscription: Subscription, deps: DueDeps): Promi
   // overwritten by this (and the scheduled function reads no subscription by id).
   await deps.subscriptionStore.put({ ...subscription, nextRunAt: nextRun(schedule, now).toISOString() });
   return { execution: await startSubscriptionRun(subscription, deps) };
-}
-
-/**
- * Runs one subscription inside the caller and records it. Only the console's "Run now" still
- * uses it (functions/console, another area): the API and the schedule go through startRun.
- */
-export async function runAndRecord(subscription: Subscription, deps: RunDeps & { subscriptionStore: SubscriptionStore }, options: CallOptions = {}): Promise<SubscriptionRun> {
-  const now = (deps.now ?? (() => new Date()))();
-  let schedule: Schedule;
-  try {
-    schedule = parseSchedule(subscription.schedule);
-  } catch (error) {
-    const run: SubscriptionRun = { at: now.toISOString(), considered: 0, enqueued: 0, upToDate: 0, tasks: [], errors: [`schedule: ${asCrossdockError(error).message}`], durationMs: 0 };
-    await deps.subscriptionStore.put({ ...subscription, enabled: false, lastRun: run });
-    return run;
-  }
-  let run: SubscriptionRun;
-  let createdByDigest = subscription.createdByDigest;
-  try {
-    ({ run, createdByDigest } = await runSubscription(subscription, deps, options));
-  } catch (error) {
-    run = { at: now.toISOString(), considered: 0, enqueued: 0, upToDate: 0, tasks: [], errors: [asCrossdockError(error).message], durationMs: Date.now() - now.getTime() };
-  }
-  await deps.subscriptionStore.put({ ...subscription, lastRun: run, nextRunAt: nextRun(schedule, now).toISOString(), ...(createdByDigest ? { createdByDigest } : {}) });
-  return run;
 }
 
 /**

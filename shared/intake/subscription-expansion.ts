@@ -39,7 +39,9 @@ import { enqueueTasks, type EnqueueDeps } from '../tasks/enqueue.ts';
 import type { NewTask } from '../tasks/task.ts';
 import { digestIdentity, planImage } from './plan-image.ts';
 import { sendSteps } from './rule-expansion.ts';
-import { subscriptionRuleId } from './subscription-run.ts';
+
+/** Tasks of a subscription carry this as their rule id, so `GET /tasks?rule=` finds them. */
+export const subscriptionRuleId = (id: string) => `subscription:${id}`;
 
 export interface SubscriptionRunDeps extends EnqueueDeps {
   executionStore: ExecutionStore;
