@@ -83,7 +83,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     const poller: Poller = startPoller({
       sqs,
       queueUrl: serviceConf.queueUrl,
-      handler: createSqsHandler(createConsumer(worker, { ...service, maxReceiveCount: config.worker.maxReceiveCount })),
+      handler: createSqsHandler(createConsumer(worker, { ...service, maxReceiveCount: config.worker.maxReceiveCount }, notifications?.checkExecution)),
       concurrency: config.worker.concurrency,
       batchSize: config.worker.batchSize,
       visibilityTimeoutSeconds: config.worker.visibilityTimeoutSeconds,

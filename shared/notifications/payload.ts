@@ -45,6 +45,11 @@ export interface TaskNotification {
 export interface ExecutionRollup {
   id: string;
   ruleId?: string;
+  /**
+   * The rules whose tasks the execution holds: a webhook delivery may match several rules, and
+   * each one's `execution` policies hear of it.
+   */
+  ruleIds?: string[];
   /** Tasks by status (SUCCEEDED, SKIPPED, FAILED…). */
   counts: Partial<Record<Task['status'], number>>;
   bytes: number;
