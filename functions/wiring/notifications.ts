@@ -11,6 +11,8 @@ import type { Logger } from '../../shared/log.ts';
 import { DynamoDbExecutionCheckMarks } from '../../shared/notifications/execution-check-marks.ts';
 import { createExecutionCheck, type ExecutionCheckOutcome } from '../../shared/notifications/execution-check.ts';
 import { createExecutionWatch } from '../../shared/notifications/execution-watch.ts';
+import { createAwsDelivery, type AwsDeliveryOptions } from '../../shared/notifications/aws-delivery.ts';
+import { createNotificationDelivery } from '../../shared/notifications/delivery.ts';
 import { DynamoDbNotificationLedger } from '../../shared/notifications/ledger.ts';
 import { createNotifier, type Notifier } from '../../shared/notifications/notifier.ts';
 import { createWebhookDelivery, type WebhookDeliveryOptions } from '../../shared/notifications/webhook-delivery.ts';
@@ -34,7 +36,11 @@ export interface NotificationWiringDeps {
   executionStore: ExecutionStore;
   queue: Pick<Queue, 'sendExecutionCheck'>;
   logger: Logger;
+  /** The service's region (an EventBridge bus named without its ARN is there). */
+  region: string;
   delivery?: WebhookDeliveryOptions;
+  /** SNS and EventBridge clients' endpoint and credentials, and the backoff (tests). */
+  awsDelivery?: Omit<AwsDeliveryOptions, 'region'>;
   /** How long after a task finishes its execution is looked at (DEFAULT_CHECK_DELAY_SECONDS). */
   checkDelaySeconds?: number;
 }
@@ -43,7 +49,10 @@ export function createNotificationParts(secrets: Pick<ServiceSecrets, 'notificat
   const config = secrets.notifications;
   if (Object.keys(config.targets).length === 0) return undefined;
   deps.logger.info('notification targets declared', { targets: Object.keys(config.targets).sort() });
-  const delivery = createWebhookDelivery(deps.delivery);
+  const delivery = createNotificationDelivery({
+    webhook: createWebhookDelivery(deps.delivery),
+    aws: createAwsDelivery({ region: deps.region, ...(deps.delivery?.policy ? { policy: deps.delivery.policy } : {}), ...deps.awsDelivery }),
+  });
   const table = { client: deps.dynamodb, tableName: deps.tasksTable, retentionDays: deps.retentionDays };
   const watch = createExecutionWatch({
     marks: new DynamoDbExecutionCheckMarks(table),

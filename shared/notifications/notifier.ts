@@ -13,14 +13,15 @@ import type { ExecutionWatch } from './execution-watch.ts';
 import type { NotificationLedger } from './ledger.ts';
 import { executionNotification, taskNotification, type ExecutionRollup, type Notification } from './payload.ts';
 import type { NotificationsConfig } from './target.ts';
-import type { WebhookDelivery } from './webhook-delivery.ts';
+import { EVENT_HEADER, NOTIFICATION_ID_HEADER, type NotificationDelivery } from './delivery.ts';
 
 export interface NotifierDeps {
   config: NotificationsConfig;
   /** A rule's own policies (its `notifications`), or none when the rule is gone. */
   rulePolicies: (ruleId: string) => Promise<readonly NotificationPolicy[]>;
   ledger: NotificationLedger;
-  delivery: WebhookDelivery;
+  /** A webhook delivery alone serves configurations that declare only webhook targets. */
+  delivery: Pick<NotificationDelivery, 'deliver'>;
   logger: Logger;
   now?: () => Date;
   /**
@@ -58,7 +59,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
           log.info('notification already sent', {});
           return;
         }
-        const attempts = await deps.delivery.deliver(target, body, { 'x-crossdock-event': notification.event, 'x-crossdock-notification-id': notification.id });
+        const attempts = await deps.delivery.deliver(target, body, { [EVENT_HEADER]: notification.event, [NOTIFICATION_ID_HEADER]: notification.id });
         log.info('notification sent', { event: notification.event, attempts });
       } catch (error) {
         log.error('notification not sent', { event: notification.event, error: (error as Error).message, code: (error as { code?: string }).code });

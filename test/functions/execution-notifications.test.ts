@@ -54,7 +54,7 @@ describe('notifications: an execution-finished notification arrives once, with t
       await h.queue.sendExecutionCheck(message, delay);
     } };
     parts = createNotificationParts({ notifications: config }, {
-      dynamodb: h.aws.clients.dynamodb, tasksTable: h.aws.tables.tasks, retentionDays: 1,
+      dynamodb: h.aws.clients.dynamodb, tasksTable: h.aws.tables.tasks, retentionDays: 1, region: 'us-east-1',
       ruleStore: h.ruleStore, taskStore: h.taskStore, executionStore: h.executionStore, queue,
       logger: createLogger({ level: 'debug', sink: (line) => h.logs.push(line) }),
       delivery: { policy: { attempts: 2, baseMs: 1, maxMs: 5, timeoutMs: 5_000 } },
