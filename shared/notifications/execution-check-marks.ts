@@ -8,12 +8,12 @@
  * sweep sees it), expiring with the records (TTL). Written only for executions a target wants to
  * hear about: tasks of other executions cost nothing more.
  */
-import { ConditionalCheckFailedException, DeleteItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 export interface ExecutionCheckMarks {
   /** True for the caller that placed the mark (it sends the check); false while one is pending. */
   arm(executionId: string, now: Date, pendingUntil: Date): Promise<boolean>;
-  /** Removed by the check before it reads the tasks: a task finishing after that arms again. */
+  /** Lapsed by the check before it reads the tasks: a task finishing after that arms again. */
   disarm(executionId: string): Promise<void>;
 }
 
@@ -48,6 +48,12 @@ export class DynamoDbExecutionCheckMarks implements ExecutionCheckMarks {
   }
 
   async disarm(executionId: string): Promise<void> {
-    await this.#client.send(new DeleteItemCommand({ TableName: this.#table, Key: { pk: { S: `NOTIFYCHECK#${executionId}` } } }));
+    // Lapsed rather than deleted: the worker's role deletes nothing.
+    await this.#client.send(new UpdateItemCommand({
+      TableName: this.#table,
+      Key: { pk: { S: `NOTIFYCHECK#${executionId}` } },
+      UpdateExpression: 'SET pendingUntil = :lapsed, expiresAt = if_not_exists(expiresAt, :expires)',
+      ExpressionAttributeValues: { ':lapsed': { N: '0' }, ':expires': { N: String(Math.floor(Date.now() / 1000) + this.#retentionS) } },
+    }));
   }
 }
