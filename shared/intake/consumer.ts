@@ -1,7 +1,8 @@
 /**
  * The queue's consumer: task messages go to the worker, listing steps of rule runs to the
- * expansion, execution checks (notifications of finished executions) to their handler. One queue and one function carry both, so a listing step is handled with the same
- * scaling, retries (batch item failures) and dead-letter queue as a copy.
+ * expansion, execution checks (notifications of finished executions) to their handler. One queue
+ * and one function carry them all, so a listing step or a check is handled with the same scaling,
+ * retries (batch item failures) and dead-letter queue as a copy.
  */
 import type { Logger } from '../log.ts';
 import { ExecutionCheckMessage, ExpansionMessage } from '../queue/queue.ts';
