@@ -41,7 +41,7 @@ export interface TaskNotification {
   };
 }
 
-/** An execution's roll-up, as the executions engine reports it when the last task finishes. */
+/** An execution's roll-up, as its finish check (execution-check.ts) derives it once nothing is left to run. */
 export interface ExecutionRollup {
   id: string;
   ruleId?: string;
