@@ -9,10 +9,11 @@ import { rebuildWithRegistries } from '../config/rebuild-with-registries.ts';
 import { createStores } from '../wiring/stores.ts';
 import { createApiApp } from './app.ts';
 
-const config = loadLambdaConfig(process.env, ['apiKeys', 'registries', 'webhookSources']);
+// The notification targets are read for their names only: a rule naming an undeclared one is refused.
+const config = loadLambdaConfig(process.env, ['apiKeys', 'registries', 'webhookSources', 'notifications']);
 const stores = createStores(config.settings, config.logger);
 const current = rebuildWithRegistries(config.secrets, config.logger, (parts, secrets) =>
-  handle(createApiApp({ ...stores, pool: parts.pool, apiKeys: secrets.apiKeys })));
+  handle(createApiApp({ ...stores, pool: parts.pool, apiKeys: secrets.apiKeys, notificationTargets: new Set(Object.keys(secrets.notifications.targets)) })));
 
 export async function handler(event: LambdaEvent, context?: LambdaContext) {
   return (await current())(event, context);

@@ -36,7 +36,7 @@ const current = rebuildWithRegistries(config.secrets, config.logger, (parts, sec
     },
   });
   // Task messages go to the worker, listing steps of rule runs to the expansion (shared/intake).
-  return createSqsHandler(createConsumer(worker, { ...stores, pool: parts.pool, maxReceiveCount: config.settings.maxReceiveCount }));
+  return createSqsHandler(createConsumer(worker, { ...stores, pool: parts.pool, maxReceiveCount: config.settings.maxReceiveCount }, notifications?.checkExecution));
 }, { onManifestGet: manifestGets.count });
 
 export async function handler(event: unknown, context: LambdaContext) {

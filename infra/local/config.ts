@@ -40,7 +40,9 @@ const WebhookSourceEntry = WebhookSource.extend({
   auth: z.discriminatedUnion('kind', WebhookAuth.options.map((option) => withSecretFields(option)) as unknown as [z.ZodObject, ...z.ZodObject[]]),
 });
 
-const NotificationTargetEntry = z.discriminatedUnion('kind', NotificationTarget.options.map((option) => withSecretFields(option)) as unknown as [z.ZodObject, ...z.ZodObject[]]);
+// Webhook targets only: SNS and EventBridge targets belong to the AWS deployment, and one machine
+// gives the AWS SDK no credentials of its own to reach them with.
+const NotificationTargetEntry = z.discriminatedUnion('kind', NotificationTarget.options.filter((option) => option.shape.kind.value === 'webhook').map((option) => withSecretFields(option)) as unknown as [z.ZodObject, ...z.ZodObject[]]);
 
 export const LocalConfig = z.strictObject({
   listen: z.strictObject({

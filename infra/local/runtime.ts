@@ -71,7 +71,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     if (!config.aws) await requeueUnfinished(service);
 
     const sqs = createAwsClients({ region: serviceConf.region, ...(serviceConf.sqsEndpoint ? { sqsEndpoint: serviceConf.sqsEndpoint } : {}) }).sqs;
-    const notifications = createNotificationParts(serviceConf, { ...service, tasksTable: serviceConf.tasksTable, retentionDays: serviceConf.retentionDays });
+    const notifications = createNotificationParts(serviceConf, { ...service, region: serviceConf.region, tasksTable: serviceConf.tasksTable, retentionDays: serviceConf.retentionDays });
     const worker = createWorker({
       taskStore: service.taskStore, engine: service.engine, logger, queue: service.queue, maxReceiveCount: config.worker.maxReceiveCount,
       links: createLinkGate({ links: service.links, slots: service.linkSlots, logger, engineFor: service.engineFor }),
@@ -83,7 +83,7 @@ export async function startLocalRuntime(config: LocalConfig, env: Readonly<Recor
     const poller: Poller = startPoller({
       sqs,
       queueUrl: serviceConf.queueUrl,
-      handler: createSqsHandler(createConsumer(worker, { ...service, maxReceiveCount: config.worker.maxReceiveCount })),
+      handler: createSqsHandler(createConsumer(worker, { ...service, maxReceiveCount: config.worker.maxReceiveCount }, notifications?.checkExecution)),
       concurrency: config.worker.concurrency,
       batchSize: config.worker.batchSize,
       visibilityTimeoutSeconds: config.worker.visibilityTimeoutSeconds,

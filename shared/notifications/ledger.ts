@@ -1,7 +1,7 @@
 /**
  * Which notifications were sent: a claim per (notification id, target), taken before the first
  * delivery attempt. A duplicate SQS delivery, a second worker finishing the same task, or the
- * executions engine reporting a roll-up twice finds the claim taken and sends nothing: each
+ * execution check running twice finds the claim taken and sends nothing: each
  * notification goes at most once to each target (delivery retries included), never twice.
  */
 import { ConditionalCheckFailedException, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -41,10 +41,15 @@ export interface TaskNotification {
   };
 }
 
-/** An execution's roll-up, as the executions engine reports it when the last task finishes. */
+/** An execution's roll-up, as its finish check (execution-check.ts) derives it once nothing is left to run. */
 export interface ExecutionRollup {
   id: string;
   ruleId?: string;
+  /**
+   * The rules whose tasks the execution holds: a webhook delivery may match several rules, and
+   * each one's `execution` policies hear of it.
+   */
+  ruleIds?: string[];
   /** Tasks by status (SUCCEEDED, SKIPPED, FAILED…). */
   counts: Partial<Record<Task['status'], number>>;
   bytes: number;

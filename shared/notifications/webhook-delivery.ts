@@ -9,24 +9,9 @@ import { Agent, request } from 'undici';
 import { CrossdockError } from '../errors.ts';
 import { createGuardedConnector, type EgressPolicy } from '../oci/egress-connector.ts';
 import { DeclaredRegistries } from '../oci/egress-policy.ts';
+import { DEFAULT_DELIVERY, deliverWithRetry, type AttemptOutcome, type DeliveryPolicy } from './delivery-retry.ts';
 import { SIGNATURE_HEADER, signBody } from './signature.ts';
 import type { WebhookTarget } from './target.ts';
-
-export class NotificationFailedError extends CrossdockError {
-  constructor(message: string, retryable: boolean, cause?: unknown) {
-    super('NOTIFICATION_FAILED', message, { retryable, cause });
-  }
-}
-
-export interface DeliveryPolicy {
-  attempts: number;
-  baseMs: number;
-  maxMs: number;
-  /** Per attempt: headers and body must arrive within this. */
-  timeoutMs: number;
-}
-
-export const DEFAULT_DELIVERY: DeliveryPolicy = { attempts: 4, baseMs: 1_000, maxMs: 15_000, timeoutMs: 10_000 };
 
 export interface WebhookDeliveryOptions {
   policy?: DeliveryPolicy;
@@ -45,8 +30,6 @@ export interface WebhookDelivery {
 
 export function createWebhookDelivery(options: WebhookDeliveryOptions = {}): WebhookDelivery {
   const policy = options.policy ?? DEFAULT_DELIVERY;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const random = options.random ?? Math.random;
   const agents = new Map<string, Agent>();
 
   const agentFor = (url: URL): Agent => {
@@ -63,11 +46,7 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions = {}): Web
   return {
     async deliver(target, body, headers = {}) {
       const url = new URL(target.url);
-      const where = `POST ${url.origin}${url.pathname}`;
-      for (let attempt = 1; ; attempt++) {
-        let retryable: boolean;
-        let why: string;
-        let cause: unknown;
+      const attempt = async (): Promise<AttemptOutcome> => {
         try {
           const res = await request(url, {
             method: 'POST',
@@ -76,20 +55,13 @@ export function createWebhookDelivery(options: WebhookDeliveryOptions = {}): Web
             body,
           });
           await res.body.dump();
-          if (res.statusCode >= 200 && res.statusCode < 300) return attempt;
-          retryable = res.statusCode === 408 || res.statusCode === 429 || res.statusCode >= 500;
-          why = `answered ${res.statusCode}`;
+          if (res.statusCode >= 200 && res.statusCode < 300) return { delivered: true };
+          return { delivered: false, retryable: res.statusCode === 408 || res.statusCode === 429 || res.statusCode >= 500, why: `answered ${res.statusCode}` };
         } catch (error) {
-          cause = error;
-          retryable = !(error instanceof CrossdockError && !error.retryable) && !refused(error);
-          why = (error as Error).message;
+          return { delivered: false, retryable: !(error instanceof CrossdockError && !error.retryable) && !refused(error), why: (error as Error).message, cause: error };
         }
-        if (!retryable || attempt >= policy.attempts) {
-          throw new NotificationFailedError(`notification ${where}: ${why} (attempt ${attempt} of ${policy.attempts})`, retryable, cause);
-        }
-        const step = Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1));
-        await sleep(Math.round(step / 2 + (step / 2) * random()));
-      }
+      };
+      return deliverWithRetry(`POST ${url.origin}${url.pathname}`, attempt, { policy, sleep: options.sleep, random: options.random });
     },
     async close() {
       const all = [...agents.values()];

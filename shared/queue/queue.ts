@@ -54,11 +54,22 @@ export type SubscriptionStepMessage = z.infer<typeof SubscriptionStepMessage>;
 /** Any listing step: of a rule run or of a subscription run. */
 export type ListingMessage = ExpansionMessage | SubscriptionStepMessage;
 
+/**
+ * A look at whether an execution has finished, sent delayed when one of its tasks finishes and a
+ * notification target asks to hear of finished executions (shared/notifications/execution-watch.ts).
+ */
+export const ExecutionCheckMessage = z.strictObject({
+  checkExecution: z.strictObject({ executionId: z.string().min(1).max(200) }),
+});
+export type ExecutionCheckMessage = z.infer<typeof ExecutionCheckMessage>;
+
 export interface Queue {
   /** Sends messages; resolves with the task ids whose message could not be sent. */
   send(messages: TaskMessage[], options?: SendOptions): Promise<{ failed: string[] }>;
   /** Sends listing steps; rejects (retryable) when any could not be sent. */
   sendExpansion?(messages: ListingMessage[]): Promise<void>;
+  /** Sends one execution check, hidden for `delaySeconds` (0-900); rejects when it was not sent. */
+  sendExecutionCheck?(message: ExecutionCheckMessage, delaySeconds: number): Promise<void>;
   /**
    * Hides a received message for `seconds` from now (ChangeMessageVisibility): a retry after a
    * backoff instead of after the whole visibility timeout. Optional: a queue without it (a test's

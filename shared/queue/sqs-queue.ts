@@ -1,8 +1,8 @@
 /** The task queue on SQS: SendMessageBatch, ten messages a call (the API's limit). */
-import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../log.ts';
 import { CrossdockError } from '../errors.ts';
-import type { ListingMessage, Queue, SendOptions, TaskMessage } from './queue.ts';
+import type { ExecutionCheckMessage, ListingMessage, Queue, SendOptions, TaskMessage } from './queue.ts';
 
 export const SQS_BATCH_LIMIT = 10;
 /** SQS delays a message at most 15 minutes; a later not-before is kept by re-hiding it (worker). */
@@ -53,6 +53,11 @@ export class SqsQueue implements Queue {
       failed += response.Failed?.length ?? 0;
     }
     if (failed > 0) throw new CrossdockError('QUEUE_SEND_FAILED', `${failed} of ${messages.length} listing steps not sent`, { retryable: true });
+  }
+
+  async sendExecutionCheck(message: ExecutionCheckMessage, delaySeconds: number): Promise<void> {
+    const delay = Math.max(0, Math.min(MAX_DELAY_SECONDS, Math.ceil(delaySeconds)));
+    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message), ...(delay > 0 ? { DelaySeconds: delay } : {}) }));
   }
 
   async delay(receiptHandle: string, seconds: number): Promise<void> {

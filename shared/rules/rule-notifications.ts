@@ -21,6 +21,7 @@ export type NotificationPolicy = z.infer<typeof NotificationPolicy>;
 /** Policies naming targets nobody declared: one problem each, prefixed with where it was found. */
 export function unknownTargetProblems(policies: readonly NotificationPolicy[], declared: ReadonlySet<string> | undefined, where: string): string[] {
   if (!declared) return [];
+  const known = declared.size > 0 ? `declared: ${[...declared].sort().join(', ')}` : 'none is declared';
   return policies.flatMap((policy, i) =>
-    policy.targets.filter((name) => !declared.has(name)).map((name) => `${where}.${i}.targets: no notification target "${name}" is declared (notifications.targets in the service configuration)`));
+    policy.targets.filter((name) => !declared.has(name)).map((name) => `${where}.${i}.targets: no notification target "${name}" is declared (${known}; notifications.targets in the service configuration)`));
 }

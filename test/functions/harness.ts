@@ -56,6 +56,8 @@ export interface HarnessOptions {
   redelivery?: RedeliveryPolicy;
   /** The worker's observer of finished records (notifications, metrics). */
   onTaskFinished?: WorkerDeps['onTaskFinished'];
+  /** Handles execution check messages (notifications of finished executions). */
+  checkExecution?: (executionId: string) => Promise<unknown>;
 }
 
 export interface Harness {
@@ -131,6 +133,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...(options.onTaskFinished ? { onTaskFinished: options.onTaskFinished } : {}),
     }),
     { ...deps, maxReceiveCount },
+    options.checkExecution,
   );
   const webhook = await listen(createWebhookApp({ ...deps, sources: options.sources ?? {}, ruleLookup: createRuleLookup(ruleStore, 0) }).fetch, options.webhookPort);
   const api = await listen(createApiApp({ ...deps, linkSlots, apiKeys: [API_KEY], queueDepth: new SqsQueueDepth(aws.clients.sqs, aws.queueUrl) }).fetch);

@@ -323,6 +323,27 @@ describe('serverless package (offline)', () => {
     assert.deepEqual(z.object({ Type: z.string(), Default: z.string() }).parse((template as { Parameters?: Record<string, unknown> }).Parameters?.CrossAccountRoleArns), { Type: 'CommaDelimitedList', Default: '' });
   });
 
+  it('lets the worker read the notifications secret, find an execution\'s tasks, and publish only to the listed topics and buses; the API reads the secret (issue 15)', () => {
+    const policy = (id: string) => z.looseObject({ Roles: z.array(z.strictObject({ Ref: z.string() })), PolicyDocument: z.looseObject({ Statement: z.array(z.unknown()) }) }).parse(resource(template, id, 'AWS::IAM::ManagedPolicy'));
+    const secrets = policy('NotificationsSecretPolicy');
+    assert.deepEqual(secrets.Roles, [{ Ref: 'WorkerRole' }, { Ref: 'ApiRole' }]);
+    const [read] = secrets.PolicyDocument.Statement as [z.infer<typeof Statement>];
+    assert.equal(secrets.PolicyDocument.Statement.length, 1);
+    assert.deepEqual(read.Action, ['secretsmanager:GetSecretValue']);
+    assert.equal(describeArn(read.Resource), `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:crossdock/${STAGE}/notifications-??????`);
+    const worker = policy('WorkerNotificationsPolicy');
+    assert.deepEqual(worker.Roles, [{ Ref: 'WorkerRole' }]);
+    const [query, batchGet, publish, putEvents] = worker.PolicyDocument.Statement as [z.infer<typeof Statement>, z.infer<typeof Statement>, unknown, unknown];
+    assert.deepEqual([query.Action, describeArn(query.Resource)], [['dynamodb:Query'], 'TasksTable/index/byTime']);
+    assert.deepEqual([batchGet.Action, describeArn(batchGet.Resource)], [['dynamodb:BatchGetItem'], 'TasksTable']);
+    assert.deepEqual(publish, { 'Fn::If': ['HasNotificationTopics', { Effect: 'Allow', Action: ['sns:Publish'], Resource: { Ref: 'NotificationTopicArns' } }, { Ref: 'AWS::NoValue' }] });
+    assert.deepEqual(putEvents, { 'Fn::If': ['HasNotificationEventBuses', { Effect: 'Allow', Action: ['events:PutEvents'], Resource: { Ref: 'NotificationEventBusArns' } }, { Ref: 'AWS::NoValue' }] });
+    const parameters = (template as { Parameters?: Record<string, unknown> }).Parameters;
+    for (const name of ['NotificationTopicArns', 'NotificationEventBusArns']) {
+      assert.deepEqual(z.object({ Type: z.string(), Default: z.string() }).parse(parameters?.[name]), { Type: 'CommaDelimitedList', Default: '' }, name);
+    }
+  });
+
   it('never lets the worker delete items or scan', () => {
     // It sends only a queued task's own message again (sync links, issue 13).
     const actions = grants(template, 'WorkerRole').map((grant) => grant.split(' ')[0] ?? grant);
@@ -341,8 +362,8 @@ describe('serverless package (offline)', () => {
   it('wires each function to the tables and queue, and names only the secrets it needs, never their values', () => {
     const secrets: Record<LambdaFunction, Record<string, string>> = {
       webhook: { CROSSDOCK_WEBHOOK_SOURCES_SECRET: 'webhook-sources' },
-      api: { CROSSDOCK_API_KEYS_SECRET: 'api-keys', CROSSDOCK_REGISTRIES_SECRET: 'registries', CROSSDOCK_WEBHOOK_SOURCES_SECRET: 'webhook-sources' },
-      worker: { CROSSDOCK_REGISTRIES_SECRET: 'registries', CROSSDOCK_WEBHOOK_SOURCES_SECRET: 'webhook-sources' },
+      api: { CROSSDOCK_API_KEYS_SECRET: 'api-keys', CROSSDOCK_REGISTRIES_SECRET: 'registries', CROSSDOCK_WEBHOOK_SOURCES_SECRET: 'webhook-sources', CROSSDOCK_NOTIFICATIONS_SECRET: 'notifications' },
+      worker: { CROSSDOCK_REGISTRIES_SECRET: 'registries', CROSSDOCK_WEBHOOK_SOURCES_SECRET: 'webhook-sources', CROSSDOCK_NOTIFICATIONS_SECRET: 'notifications' },
       sweep: {},
       subscriptions: { CROSSDOCK_REGISTRIES_SECRET: 'registries', CROSSDOCK_WEBHOOK_SOURCES_SECRET: 'webhook-sources' },
     };
@@ -358,7 +379,7 @@ describe('serverless package (offline)', () => {
       assert.equal(variables.CROSSDOCK_SECRETS_TTL_SECONDS, '300', `${name} secrets cache`);
       const named = Object.fromEntries(Object.entries(variables).filter(([key]) => key.endsWith('_SECRET')));
       assert.deepEqual(named, Object.fromEntries(Object.entries(secrets[name]).map(([key, secret]) => [key, `crossdock/${STAGE}/${secret}`])), `${name} secrets`);
-      const values = ['CROSSDOCK_API_KEYS', 'CROSSDOCK_WEBHOOK_SOURCES', 'CROSSDOCK_REGISTRIES'].filter((key) => key in variables);
+      const values = ['CROSSDOCK_API_KEYS', 'CROSSDOCK_WEBHOOK_SOURCES', 'CROSSDOCK_REGISTRIES', 'CROSSDOCK_NOTIFICATIONS'].filter((key) => key in variables);
       assert.deepEqual(values, [], `${name}: no secret value in the environment`);
     }
   });

@@ -117,6 +117,6 @@ describe('notifier and webhook delivery', () => {
     assert.match(messages, /http or https URL/);
     assert.match(messages, /at least 16 characters/);
     const undeclared = NotificationsConfig.safeParse({ targets: { a: { kind: 'webhook', url: 'https://hooks.example.test/', secret: SECRET } }, global: [{ on: 'failure', targets: ['a', 'nope'] }] });
-    assert.deepEqual(undeclared.error?.issues.map((i) => i.message), ['global.0.targets: no notification target "nope" is declared (notifications.targets in the service configuration)']);
+    assert.deepEqual(undeclared.error?.issues.map((i) => i.message), ['global.0.targets: no notification target "nope" is declared (declared: a; notifications.targets in the service configuration)']);
   });
 });
