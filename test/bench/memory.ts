@@ -13,7 +13,7 @@
  *    "window_low_mb":[…],"window_high_mb":[…],"high_ratio":…,"heap_total_series_mb":[…],
  *    "heap_used_series_mb":[…],"outside_heap_series_mb":[…],"heap_spaces_mb":[…],"seconds":…}
  *
- *   npm run bench:memory [-- --tasks 8000 --repositories 10 --settle 15 --node-flags "--max-semi-space-size=1"]
+ *   npm run bench:memory [-- --tasks 8000 --repositories 10 --settle 15 "--node-flags=--max-semi-space-size=1 --optimize-for-size"]
  *
  * Without --node-flags the runtime is `npm start` as the package defines it; with it, the same
  * entry (infra/bin/crossdock.mjs serve) under `node <flags>`, to compare V8 settings.
