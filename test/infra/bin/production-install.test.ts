@@ -18,13 +18,13 @@ after(() => pkg?.remove());
 
 test('a production install (npm ci --omit=dev) has what the CLI needs and serves the API', async () => {
   const start = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).scripts.start as string;
-  assert.equal(start, 'node --max-semi-space-size=1 infra/bin/crossdock.mjs serve', 'the command started below is npm start\'s');
+  assert.equal(start, 'node --max-semi-space-size=1 --optimize-for-size infra/bin/crossdock.mjs serve', 'the command started below is npm start\'s');
   const port = await freePort();
   const dataDir = join(pkg.dir, 'data');
   // A clean environment: only what the runtime needs, so nothing in this shell (AWS settings
   // included) can point it anywhere but the embedded servers on loopback.
   const env = { PATH: process.env.PATH, HOME: pkg.dir, CROSSDOCK_PORT: String(port), CROSSDOCK_HOST: '127.0.0.1', CROSSDOCK_DATA_DIR: dataDir, CROSSDOCK_LOG_FORMAT: 'json' };
-  const child = spawn(process.execPath, ['--max-semi-space-size=1', 'infra/bin/crossdock.mjs', 'serve'], { cwd: pkg.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--max-semi-space-size=1', '--optimize-for-size', 'infra/bin/crossdock.mjs', 'serve'], { cwd: pkg.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
