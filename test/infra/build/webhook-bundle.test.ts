@@ -87,6 +87,8 @@ describe('webhook bundle', () => {
     const ours = ourSources(await sourcesOf(webhook.file));
     assert.ok(ours.includes('shared/service-environment.ts') && ours.includes('shared/webhooks/webhook-source.ts'), ours.join(' '));
     assert.deepEqual(ours.filter((file) => file === 'shared/config.ts' || file.startsWith('shared/notifications/') || file.startsWith('shared/cloud/')), []);
+    // A rule's platforms are checked without the manifest schemas (shared/oci/platform-spec.ts).
+    assert.ok(!ours.includes('shared/oci/manifest-schema.ts'), ours.join(' '));
   });
 
   it('answers a genuine delivery from its cold start: the rule matched, one task recorded and sent', async () => {
