@@ -8,9 +8,14 @@ import { z } from 'zod';
 import { InvalidInputError } from './errors.ts';
 import { CloudRegistryOptions } from './cloud/cloud-registry-options.ts';
 import { NotificationsConfig } from './notifications/target.ts';
-import { WebhookSource } from './webhooks/webhook-source.ts';
+import { JsonText, KeyList, parseText, secretText, type SecretText } from './secret-text.ts';
+import { LogLevel, type SecretName, ServiceSettings } from './service-environment.ts';
+import { WEBHOOK_SOURCES_SECRET, WEBHOOK_SOURCES_TEXT, WebhookSources } from './webhooks/webhook-source.ts';
 
-const LogLevel = z.enum(['debug', 'info', 'warn', 'error']);
+// The environment's schema and the settings read from it live in service-environment.ts, so that
+// a function can read them without building every secret's schema; re-exported for the callers
+// that import them from here.
+export { readServiceEnvironment, SECRET_VARIABLES, ServiceEnvironment, serviceSettings, type SecretName } from './service-environment.ts';
 
 export const Environment = z.object({
   DOCKER_CONFIG: z.string().optional(),
@@ -55,19 +60,6 @@ export function readProcessConfig(env: Readonly<Record<string, string | undefine
   };
 }
 
-const JsonText = <T extends z.ZodType>(schema: T) =>
-  z.string().transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
-      return z.NEVER;
-    }
-  }).pipe(schema);
-
-/** Comma-separated API keys, as in CROSSDOCK_API_KEYS and the api-keys secret. */
-const KeyList = z.string().transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean));
-
 /**
  * The settings that are secrets: on Lambda each is read from Secrets Manager (or, for a
  * throwaway stage, given in the environment); on one machine they come from the config file.
@@ -75,27 +67,17 @@ const KeyList = z.string().transform((s) => s.split(',').map((k) => k.trim()).fi
 export const ServiceSecrets = z.strictObject({
   apiKeys: z.array(z.string().min(1)).default([]),
   /** Webhook sources by name. */
-  webhookSources: z.record(z.string(), WebhookSource).default({}),
+  webhookSources: WebhookSources,
   /** `host` or `host/namespace` → how to reach that registry. */
   registries: z.record(z.string(), CloudRegistryOptions).default({}),
   /** Notification targets (each with its signing secret) and the global notification policies. */
   notifications: NotificationsConfig.prefault({}),
 });
 export type ServiceSecrets = z.infer<typeof ServiceSecrets>;
-export type SecretName = keyof ServiceSecrets;
 
 /** The one typed service configuration every function's wiring (functions/service.ts) takes. */
 export const ServiceConfig = z.strictObject({
-  region: z.string().min(1),
-  rulesTable: z.string().min(1),
-  tasksTable: z.string().min(1),
-  queueUrl: z.string().url(),
-  /** Local endpoints (the embedded runtime, tests); absent on AWS. */
-  dynamodbEndpoint: z.string().url().optional(),
-  sqsEndpoint: z.string().url().optional(),
-  maxReceiveCount: z.number().int().min(1).max(1000),
-  retentionDays: z.number().int().min(1).max(3650),
-  logLevel: LogLevel,
+  ...ServiceSettings.shape,
   ...ServiceSecrets.shape,
 });
 export type ServiceConfig = z.infer<typeof ServiceConfig>;
@@ -103,81 +85,20 @@ export type ServiceConfig = z.infer<typeof ServiceConfig>;
 /** Each secret's text, parsed the same way whether it came from the environment or Secrets Manager. */
 export const SECRET_TEXT = {
   apiKeys: KeyList,
-  webhookSources: JsonText(ServiceSecrets.shape.webhookSources),
+  webhookSources: WEBHOOK_SOURCES_TEXT,
   registries: JsonText(ServiceSecrets.shape.registries),
   notifications: JsonText(ServiceSecrets.shape.notifications),
 } as const satisfies Record<SecretName, z.ZodType>;
 
 /** Parses one secret's text; every problem is listed, the text itself never. */
 export function parseSecretText<K extends SecretName>(name: K, text: string, where: string): ServiceSecrets[K] {
-  const parsed = SECRET_TEXT[name].safeParse(text);
-  if (!parsed.success) throw new InvalidInputError('ENVIRONMENT_INVALID', parsed.error.issues.map((i) => `${where}${i.path.length ? `.${i.path.join('.')}` : ''}: ${i.message}`));
-  return parsed.data as ServiceSecrets[K];
+  return parseText(SECRET_TEXT[name] as z.ZodType<unknown, string>, text, where) as ServiceSecrets[K];
 }
 
-/**
- * The deployed service's environment (set by serverless.yml). A secret is given either by the
- * name of the Secrets Manager secret holding it (`…_SECRET`, read at cold start and again when
- * the cache expires) or, for a throwaway stage and the tests, as its value.
- */
-export const ServiceEnvironment = z.object({
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-  CROSSDOCK_RULES_TABLE: z.string().min(1),
-  CROSSDOCK_TASKS_TABLE: z.string().min(1),
-  CROSSDOCK_QUEUE_URL: z.string().url(),
-  /** Local endpoints (the embedded runtime, tests); absent on AWS. */
-  CROSSDOCK_DYNAMODB_ENDPOINT: z.string().url().optional(),
-  CROSSDOCK_SQS_ENDPOINT: z.string().url().optional(),
-  CROSSDOCK_SECRETSMANAGER_ENDPOINT: z.string().url().optional(),
-  /** Comma-separated API keys. */
-  CROSSDOCK_API_KEYS: z.string().optional(),
-  /** `{ name: { provider, auth, registry? } }` as JSON. */
-  CROSSDOCK_WEBHOOK_SOURCES: z.string().optional(),
-  /** `{ host or host/namespace: RegistryOptions }` as JSON. */
-  CROSSDOCK_REGISTRIES: z.string().optional(),
-  CROSSDOCK_API_KEYS_SECRET: z.string().min(1).optional(),
-  CROSSDOCK_WEBHOOK_SOURCES_SECRET: z.string().min(1).optional(),
-  CROSSDOCK_REGISTRIES_SECRET: z.string().min(1).optional(),
-  /** `{ targets: { name: { kind, url, secret } }, global: [{ on, targets }] }` as JSON. */
-  CROSSDOCK_NOTIFICATIONS: z.string().optional(),
-  CROSSDOCK_NOTIFICATIONS_SECRET: z.string().min(1).optional(),
-  /** How long a secret read from Secrets Manager is used before it is read again (rotation). */
-  CROSSDOCK_SECRETS_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
-  CROSSDOCK_MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).max(1000).default(5),
-  CROSSDOCK_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
-  CROSSDOCK_LOG_LEVEL: LogLevel.default('info'),
-});
-export type ServiceEnvironment = z.infer<typeof ServiceEnvironment>;
-
-/** Which variables carry each secret, by value and by Secrets Manager name. */
-export const SECRET_VARIABLES = {
-  apiKeys: { value: 'CROSSDOCK_API_KEYS', secret: 'CROSSDOCK_API_KEYS_SECRET' },
-  webhookSources: { value: 'CROSSDOCK_WEBHOOK_SOURCES', secret: 'CROSSDOCK_WEBHOOK_SOURCES_SECRET' },
-  registries: { value: 'CROSSDOCK_REGISTRIES', secret: 'CROSSDOCK_REGISTRIES_SECRET' },
-  notifications: { value: 'CROSSDOCK_NOTIFICATIONS', secret: 'CROSSDOCK_NOTIFICATIONS_SECRET' },
-} as const satisfies Record<SecretName, { value: keyof ServiceEnvironment; secret: keyof ServiceEnvironment }>;
-
-export function readServiceEnvironment(env: Readonly<Record<string, string | undefined>>): ServiceEnvironment {
-  const parsed = ServiceEnvironment.safeParse(env);
-  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `environment ${i.path.join('.')}: ${i.message}`);
-  for (const { value, secret } of Object.values(SECRET_VARIABLES)) {
-    if (env[value] !== undefined && env[secret] !== undefined) problems.push(`environment: ${value} and ${secret} are both set; give one`);
-  }
-  if (!parsed.success || problems.length > 0) throw new InvalidInputError('ENVIRONMENT_INVALID', problems);
-  return parsed.data;
-}
-
-/** The configuration less its secrets, from the environment. */
-export function serviceSettings(env: ServiceEnvironment): Omit<ServiceConfig, SecretName> {
-  return {
-    region: env.AWS_REGION,
-    rulesTable: env.CROSSDOCK_RULES_TABLE,
-    tasksTable: env.CROSSDOCK_TASKS_TABLE,
-    queueUrl: env.CROSSDOCK_QUEUE_URL,
-    ...(env.CROSSDOCK_DYNAMODB_ENDPOINT ? { dynamodbEndpoint: env.CROSSDOCK_DYNAMODB_ENDPOINT } : {}),
-    ...(env.CROSSDOCK_SQS_ENDPOINT ? { sqsEndpoint: env.CROSSDOCK_SQS_ENDPOINT } : {}),
-    maxReceiveCount: env.CROSSDOCK_MAX_RECEIVE_COUNT,
-    retentionDays: env.CROSSDOCK_RETENTION_DAYS,
-    logLevel: env.CROSSDOCK_LOG_LEVEL,
-  };
-}
+/** Each secret, given or not (functions/config/lambda-config.ts). */
+export const SECRETS: { [K in SecretName]: SecretText<ServiceSecrets[K]> } = {
+  apiKeys: secretText(ServiceSecrets.shape.apiKeys, KeyList),
+  webhookSources: WEBHOOK_SOURCES_SECRET,
+  registries: secretText(ServiceSecrets.shape.registries, SECRET_TEXT.registries),
+  notifications: secretText(ServiceSecrets.shape.notifications, SECRET_TEXT.notifications),
+};

@@ -2,39 +2,16 @@
  * Platform filtering of an index. Keeping every platform keeps the original bytes (digest
  * preserved); dropping some writes a new index, whose digest necessarily differs.
  */
-import { InvalidInputError } from '../errors.ts';
 import { formatPlatform, type Descriptor, type ImageIndex, type Manifest, type Platform } from './manifest-schema.ts';
 import { digestOf } from './manifest-schema.ts';
+import { ANY_PLATFORM_FIELD, type PlatformSpec } from './platform-spec.ts';
 
 /** Docker's buildkit keeps attestations in the index, tied to the image they describe. */
 const REFERENCE_TYPE = 'vnd.docker.reference.type';
 const REFERENCE_DIGEST = 'vnd.docker.reference.digest';
 
-export interface PlatformSpec {
-  /** `*` matches any (image-syncer's `--arch` given without `--os`, and the reverse). */
-  os: string;
-  architecture: string;
-  variant?: string;
-}
-
-export const ANY_PLATFORM_FIELD = '*';
-
-/** Parses `linux/amd64,linux/arm64/v8` (os/architecture[/variant], comma-separated). */
-export function parsePlatforms(input: string | string[]): PlatformSpec[] {
-  const items = (Array.isArray(input) ? input : [input]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-  const problems: string[] = [];
-  const specs: PlatformSpec[] = [];
-  for (const item of items) {
-    const parts = item.split('/');
-    if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9._-]+$/i.test(p))) {
-      problems.push(`invalid platform "${item}" (expected os/architecture[/variant], e.g. linux/arm64)`);
-      continue;
-    }
-    specs.push({ os: parts[0]!, architecture: parts[1]!, ...(parts[2] ? { variant: parts[2] } : {}) });
-  }
-  if (problems.length > 0) throw new InvalidInputError('PLATFORM_INVALID', problems);
-  return specs;
-}
+// Parsing platform specs has its own file, so that rules validate them without the manifest schemas.
+export { ANY_PLATFORM_FIELD, parsePlatforms, type PlatformSpec } from './platform-spec.ts';
 
 export function platformMatches(platform: Platform | undefined, specs: PlatformSpec[]): boolean {
   if (!platform) return false;

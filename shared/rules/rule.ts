@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { isLoopbackRegistry } from '../oci/registry-options.ts';
 import { normalizeRegistry, parseRepositoryName } from '../oci/reference.ts';
-import { parsePlatforms } from '../oci/platform-filter.ts';
+import { parsePlatforms } from '../oci/platform-spec.ts';
 import { compileTagPattern } from '../patterns/tag-pattern.ts';
 import { NotificationPolicy } from './rule-notifications.ts';
 

@@ -5,6 +5,7 @@
  * sources up by name.
  */
 import { z } from 'zod';
+import { JsonText, secretText } from '../secret-text.ts';
 import { WebhookAuth } from './authenticity.ts';
 import { Provider } from './push-event.ts';
 
@@ -15,3 +16,14 @@ export const WebhookSource = z.strictObject({
   registry: z.string().optional(),
 });
 export type WebhookSource = z.infer<typeof WebhookSource>;
+
+/** Webhook sources by name: the service configuration's `webhookSources`. */
+export const WebhookSources = z.record(z.string(), WebhookSource).default({});
+export type WebhookSources = z.infer<typeof WebhookSources>;
+
+/**
+ * The sources' secret (CROSSDOCK_WEBHOOK_SOURCES or the secret it names): JSON. Here, not only in
+ * shared/config.ts, so that the webhook function reads it without the other secrets' schemas.
+ */
+export const WEBHOOK_SOURCES_TEXT = JsonText(WebhookSources);
+export const WEBHOOK_SOURCES_SECRET = secretText(WebhookSources, WEBHOOK_SOURCES_TEXT);
