@@ -20,11 +20,11 @@ import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
 import { enqueueTasks } from '../../shared/tasks/enqueue.ts';
 import type { Task } from '../../shared/tasks/task.ts';
 import { createWorker } from '../../shared/tasks/worker.ts';
-import { startLocalAws, TEST_REGION } from '../support/aws.ts';
+import { startLocalAws } from '../support/aws.ts';
 import { closeRegistryClients, pushImage } from '../support/images.ts';
 import { startPollingWorker } from '../support/polling-worker.ts';
 import { startRegistries } from '../support/registry.ts';
-import { forkWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
+import { embeddedStackOf, forkWorkerProcess, type WorkerProcess } from '../support/worker-process.ts';
 
 const { values } = parseArgs({ options: {
   'cap-mibps': { type: 'string', default: '32' },
@@ -90,12 +90,7 @@ try {
   });
   children = await Promise.all(Array.from({ length: processCount }, (_, i) => forkWorkerProcess({
     name: `process-${i + 1}`,
-    region: TEST_REGION,
-    dynamodbEndpoint: aws.dynamodbEndpoint,
-    sqsEndpoint: aws.sqsEndpoint,
-    tasksTable: aws.tables.tasks,
-    rulesTable: aws.tables.rules,
-    queueUrl: aws.queueUrl,
+    ...embeddedStackOf(aws),
     capacity: Math.ceil(taskCount / processCount),
     queuedDelaySeconds: 1,
     logPattern: values.verbose ? VERBOSE.source : '$^',

@@ -18,6 +18,7 @@ import { RegistryPool } from '../../shared/oci/registry-pool.ts';
 import { SqsQueue } from '../../shared/queue/sqs-queue.ts';
 import { DynamoDbTaskStore } from '../../shared/tasks/dynamodb-task-store.ts';
 import { createWorker } from '../../shared/tasks/worker.ts';
+import { TEST_REGION, type LocalAws } from './aws.ts';
 import { startPollingWorker } from './polling-worker.ts';
 
 const REPORT_MS = 100;
@@ -51,6 +52,11 @@ export interface WorkerProcess {
 }
 
 /** Forks a worker process and resolves once it polls. */
+/** Where a forked worker finds the parent's embedded stack (test/support/aws.ts): its endpoints, tables and queue. */
+export function embeddedStackOf(aws: Pick<LocalAws, 'dynamodbEndpoint' | 'sqsEndpoint' | 'tables' | 'queueUrl'>): Pick<WorkerProcessConfig, 'region' | 'dynamodbEndpoint' | 'sqsEndpoint' | 'tasksTable' | 'rulesTable' | 'queueUrl'> {
+  return { region: TEST_REGION, dynamodbEndpoint: aws.dynamodbEndpoint, sqsEndpoint: aws.sqsEndpoint, tasksTable: aws.tables.tasks, rulesTable: aws.tables.rules, queueUrl: aws.queueUrl };
+}
+
 export async function forkWorkerProcess(config: WorkerProcessConfig, onReport: (report: WorkerProcessReport) => void): Promise<WorkerProcess> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [JSON.stringify(config)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

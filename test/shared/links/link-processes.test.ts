@@ -6,10 +6,10 @@ import { SqsQueue } from '../../../shared/queue/sqs-queue.ts';
 import { DynamoDbTaskStore } from '../../../shared/tasks/dynamodb-task-store.ts';
 import { enqueueTasks } from '../../../shared/tasks/enqueue.ts';
 import type { Task } from '../../../shared/tasks/task.ts';
-import { startLocalAws, TEST_REGION, type LocalAws } from '../../support/aws.ts';
+import { startLocalAws, type LocalAws } from '../../support/aws.ts';
 import { closeRegistryClients, pushImage } from '../../support/images.ts';
 import { startRegistries, type TestRegistry } from '../../support/registry.ts';
-import { forkWorkerProcess, type WorkerProcess } from '../../support/worker-process.ts';
+import { embeddedStackOf, forkWorkerProcess, type WorkerProcess } from '../../support/worker-process.ts';
 
 // Two worker OS processes on one link: nothing in memory is shared, only the embedded DynamoDB
 // table and SQS queue this process started (loopback endpoints handed to each child). A small cap
@@ -40,12 +40,7 @@ describe('a capped link with maxConcurrentTasks 4, worked by two OS processes', 
 
     processes = await Promise.all(['one', 'two'].map((name) => forkWorkerProcess({
       name,
-      region: TEST_REGION,
-      dynamodbEndpoint: aws.dynamodbEndpoint,
-      sqsEndpoint: aws.sqsEndpoint,
-      tasksTable: aws.tables.tasks,
-      rulesTable: aws.tables.rules,
-      queueUrl: aws.queueUrl,
+      ...embeddedStackOf(aws),
       capacity: 3,
       queuedDelaySeconds: 1,
       logPattern: '"task started"',
